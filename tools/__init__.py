@@ -1,0 +1,1 @@
+"""Build helpers for the book (not part of the `cossim` library)."""
