@@ -1,0 +1,29 @@
+"""Layer 2: every notebook page of the book runs top to bottom in a fresh kernel.
+
+Each MyST source listed in `_toc.yml` is converted with jupytext and executed with nbclient from
+its own folder, exactly as a reader who downloads it would run it. An error in any cell fails
+the test; so does anything written to stderr (a warning in a chapter is a defect).
+"""
+
+import pytest
+
+from tools.book_pages import ROOT, notebook_sources
+from tools.notebooks import execute
+
+pytestmark = pytest.mark.chapters
+
+SOURCES = notebook_sources()
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=[str(s.relative_to(ROOT)) for s in SOURCES])
+def test_chapter_runs_in_a_fresh_kernel(source):
+    notebook = execute(source)
+    stderr = [
+        output.get("text", "")
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "stream" and output.get("name") == "stderr"
+    ]
+    assert stderr == [], f"{source.name} wrote to stderr: {stderr}"
+    assert any(cell.cell_type == "code" and cell.get("outputs") is not None for cell in notebook.cells)
