@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import re
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -66,6 +67,27 @@ def external_resources(soup: BeautifulSoup) -> list[str]:
         if "@import" in text and ("http" in text or "//" in text):
             found.append(text)
     return found
+
+
+# Sphinx marks unresolved references and parse problems with the first classes; myst-nb marks
+# cell errors and stderr output with the others.
+PROBLEM_CLASSES = ["system-message", "problematic", "traceback", "stderr", "output_error", "error"]
+PROBLEM_TEXT = re.compile(
+    r"Traceback \(most recent call last\)|\bWarning:|RuntimeWarning|DeprecationWarning|UserWarning"
+)
+
+
+def page_problems(soup: BeautifulSoup) -> list[str]:
+    """Error, traceback and warning output shown in a page's main content."""
+    main = soup.find("main") or soup
+    problems = [
+        f"{name}: {element.get_text(' ', strip=True)[:200]}"
+        for name in PROBLEM_CLASSES
+        for element in main.find_all(class_=name)
+    ]
+    outputs = " ".join(element.get_text(" ") for element in main.select(".cell_output, .output"))
+    problems += [f"output text: {match}" for match in PROBLEM_TEXT.findall(outputs)]
+    return problems
 
 
 def has_math(soup: BeautifulSoup) -> bool:

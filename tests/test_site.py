@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.site_support import SITE, book_pages, external_resources, parse
+from tests.site_support import SITE, book_pages, external_resources, page_problems, parse
 from tools.book_pages import ROOT
 
 pytestmark = pytest.mark.site
@@ -38,16 +38,7 @@ def test_page_exists_and_is_not_empty(page):
 
 @pytest.mark.parametrize("page", PAGES[1:], ids=IDS[1:])
 def test_page_shows_no_error_or_warning(page):
-    soup = parse(page)
-    main = soup.find("main") or soup
-    flagged = [
-        element.get_text(" ", strip=True)[:200]
-        for name in PROBLEM_CLASSES
-        for element in main.find_all(class_=name)
-    ]
-    assert flagged == [], f"{page.name} shows problems: {flagged}"
-    outputs = " ".join(element.get_text(" ") for element in main.select(".cell_output, .output"))
-    assert not PROBLEM_TEXT.search(outputs), f"{page.name} has warning or traceback output"
+    assert page_problems(parse(page)) == []
 
 
 @pytest.mark.parametrize("page", sorted(SITE.rglob("*.html")), ids=lambda p: str(p.relative_to(SITE)))
