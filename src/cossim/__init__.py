@@ -6,12 +6,36 @@ its docstring the chapter that derives it.
 """
 
 from cossim.linalg import top_svd
+from cossim.models import (
+    Factorization,
+    factor_penalty_loss,
+    fit_factor_penalty,
+    fit_product_penalty,
+    fit_weight_decay,
+    item_similarity,
+    product_penalty_loss,
+    regauge,
+    user_item_similarity,
+    user_similarity,
+    weight_decay_loss,
+)
 from cossim.similarity import cosine_similarity
 
 __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
+    "Factorization",
     "cosine_similarity",
+    "factor_penalty_loss",
+    "fit_factor_penalty",
+    "fit_product_penalty",
+    "fit_weight_decay",
+    "item_similarity",
+    "product_penalty_loss",
+    "regauge",
     "top_svd",
+    "user_item_similarity",
+    "user_similarity",
+    "weight_decay_loss",
 ]
