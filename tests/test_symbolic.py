@@ -162,7 +162,7 @@ def test_module_is_pure_sympy():
             imported |= {alias.name.split(".")[0] for alias in node.names}
         elif isinstance(node, ast.ImportFrom):
             imported.add((node.module or "").split(".")[0])
-    assert imported <= {"__future__", "collections", "dataclasses", "types", "typing", "sympy"}
+    assert imported <= {"__future__", "collections", "dataclasses", "re", "types", "typing", "sympy"}
 
 
 # --------------------------------------------------------------------------------------
@@ -609,3 +609,20 @@ def test_factor_penalty_balance():
         assert float(d["minimiser"].subs({x: xv, y: yv})) == pytest.approx(math.sqrt(yv / xv))
     # Balanced columns (x = y) are already optimal: the change vanishes only at u = 1 there.
     assert sp.factor(d["change"].subs(y, x)) == x * (u - 1) ** 2 / u
+
+
+def test_latex_wraps_long_prose_outside_maths_and_selects_steps():
+    from cossim.symbolic import product_penalty_direction
+
+    derivation = product_penalty_direction()
+    wrapped = derivation.latex(width=30)
+    unwrapped = derivation.latex(width=None)
+    assert wrapped.count(r"\\") > unwrapped.count(r"\\")
+    for row in wrapped.split(r" \\"):
+        if r"\text{" in row and r"\qquad" not in row:
+            # a prose row: no inline maths was split across rows
+            assert row.count("$") == 0
+    only_first = derivation.latex(steps=[1], width=None)
+    assert only_first.count(r"\qquad") == 1
+    with pytest.raises(ValueError, match="steps"):
+        derivation.latex(steps=[0])

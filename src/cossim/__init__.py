@@ -8,10 +8,12 @@ its docstring the chapter that derives it.
 from cossim.linalg import top_svd
 from cossim.models import (
     Factorization,
+    effective_rank,
     factor_penalty_loss,
     fit_factor_penalty,
     fit_product_penalty,
     fit_weight_decay,
+    gauge_for_item_cosines,
     item_similarity,
     product_penalty_loss,
     regauge,
@@ -25,12 +27,15 @@ __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
+    # the models
     "Factorization",
     "cosine_similarity",
+    "effective_rank",
     "factor_penalty_loss",
     "fit_factor_penalty",
     "fit_product_penalty",
     "fit_weight_decay",
+    "gauge_for_item_cosines",
     "item_similarity",
     "product_penalty_loss",
     "regauge",

@@ -28,10 +28,12 @@ from cossim.similarity import cosine_similarity
 
 __all__ = [
     "Factorization",
+    "effective_rank",
     "factor_penalty_loss",
     "fit_factor_penalty",
     "fit_product_penalty",
     "fit_weight_decay",
+    "gauge_for_item_cosines",
     "item_similarity",
     "product_penalty_loss",
     "regauge",
@@ -218,6 +220,75 @@ def regauge(factorization: Factorization, gauge) -> Factorization:
     if not (np.all(np.isfinite(new_A)) and np.all(np.isfinite(new_B))):
         raise ValueError("gauge makes the rescaled factors overflow; use a less extreme gauge")
     return Factorization(new_A, new_B)
+
+
+def gauge_for_item_cosines(factorization: Factorization, target) -> np.ndarray:
+    """The gauge that makes the item-item cosines equal a given correlation matrix.
+
+    Derived in ``chapters/gauge_freedom.md`` ("The rescaling freedom"), in the
+    proof that with ``k = p`` every positive-definite correlation matrix is the
+    item-item cosine matrix of some exact minimiser of objective (1).  With the
+    Cholesky factorisation ``target = L L^T`` the gauge is ``G = B^T L^{-T}``:
+    then ``B G^{-T} = L``, whose rows have unit length because the diagonal of
+    ``target`` is 1, so the cosines of the regauged item embeddings are
+    ``L L^T = target``.
+
+    Parameters
+    ----------
+    factorization : Factorization
+        Factors ``A, B`` of shape (p, k) with ``k = p`` and ``B`` invertible
+        (for example ``fit_product_penalty(X, p, lam)`` with ``X`` of full
+        column rank).
+    target : array_like, shape (k, k)
+        A correlation matrix: finite, symmetric, ones on the diagonal and
+        positive definite.
+
+    Returns
+    -------
+    G : ndarray, shape (k, k)
+        An invertible gauge such that
+        ``item_similarity(regauge(factorization, G))`` equals ``target`` up to
+        rounding.  ``A B^T``, hence every prediction and every loss of
+        objective (1), is unchanged by :func:`regauge`.
+
+    Raises
+    ------
+    ValueError
+        If ``factorization`` is not a :class:`Factorization`, or its ``B`` is
+        not square or is singular to working precision (the message names
+        ``factorization``); if ``target`` is not a finite k x k matrix, is not
+        symmetric, does not have a unit diagonal, or is not positive definite
+        (the message names ``target``).
+    """
+    factorization = _check_factorization(factorization, "factorization")
+    B = factorization.B
+    p, k = B.shape
+    if p != k:
+        raise ValueError(
+            f"factorization must have square factors (k = p) for every correlation matrix to be "
+            f"reachable, got B of shape {B.shape}"
+        )
+    singular_values = np.linalg.svd(B, compute_uv=False)
+    if not singular_values[-1] > k * np.finfo(np.float64).eps * singular_values[0]:
+        raise ValueError(
+            "factorization must have an invertible B, but B is singular to working precision "
+            f"(singular values from {singular_values[0]:.3g} down to {singular_values[-1]:.3g})"
+        )
+    C = as_matrix(target, "target")
+    if C.shape != (k, k):
+        raise ValueError(f"target must be a {k} x {k} matrix, got shape {C.shape}")
+    tolerance = 1e-10
+    if np.max(np.abs(C - C.T)) > tolerance:
+        raise ValueError("target must be symmetric")
+    if np.max(np.abs(np.diag(C) - 1.0)) > tolerance:
+        raise ValueError("target must have ones on its diagonal (a correlation matrix)")
+    C = (C + C.T) / 2.0
+    try:
+        L = np.linalg.cholesky(C)
+    except np.linalg.LinAlgError as error:
+        raise ValueError("target must be positive definite") from error
+    # G^T = L^{-1} B, so that G^{-T} = B^{-1} L and B G^{-T} = L.
+    return np.linalg.solve(L, B).T
 
 
 # --------------------------------------------------------------------------- fits
@@ -540,3 +611,42 @@ def user_item_similarity(f: Factorization, X) -> np.ndarray:
     f = _check_factorization(f, "f")
     X = _check_data_for(X, f.p)
     return cosine_similarity(X @ f.A, f.B)
+
+
+# --------------------------------------------------------------------------- effective rank
+
+
+def effective_rank(singular_values, lam: float) -> int:
+    """Number of directions that survive soft-thresholding at ``lam``: ``#{i : sigma_i > lam}``.
+
+    Derived in ``chapters/factor_penalty.md`` ("Penalising the factors"): the
+    minimiser (6) of objective (2) keeps direction ``i`` with singular value
+    ``sigma_i - lam`` if ``sigma_i > lam`` and drops it otherwise, so with
+    ``k`` latent dimensions ``fit_factor_penalty(X, k, lam)`` has
+    ``min(k, effective_rank(sigma, lam))`` nonzero columns.  For weight decay
+    (threshold ``sigma_i**2 > lam``) pass ``sqrt(lam)``.
+
+    Parameters
+    ----------
+    singular_values : array_like, shape (m,)
+        Singular values ``sigma_i >= 0``, in any order.
+    lam : float
+        Threshold ``lam >= 0``, in the units of ``sigma``.
+
+    Returns
+    -------
+    int
+        The count of singular values strictly above ``lam`` (a singular value
+        equal to ``lam`` is dropped: its direction gets weight ``(sigma - lam)_+ = 0``).
+
+    Raises
+    ------
+    ValueError
+        If ``singular_values`` is not a finite, non-empty 1-D array of
+        nonnegative numbers, or ``lam`` is negative or not finite.
+    """
+    sigma = as_vector(singular_values, "singular_values")
+    if np.any(sigma < 0):
+        raise ValueError("singular_values must be >= 0")
+    lam = check_nonnegative(lam, "lam")
+    return int(np.count_nonzero(sigma > lam))

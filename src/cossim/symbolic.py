@@ -30,7 +30,8 @@ Chapters that use it:
 * ``chapters/factor_penalty.md`` (Penalising the factors):
   :func:`fixed_product_balance`, :func:`factor_penalty_direction`,
   :func:`factor_penalty_closed_form`, :func:`weight_decay_direction`,
-  :func:`factor_penalty_rotation_check`, :func:`factor_penalty_balance`.
+  :func:`factor_penalty_rotation_check`, :func:`factor_penalty_balance`,
+  :func:`factor_penalty_vs_product_family`.
 
 Shared helpers: :func:`rotation_matrix`, :func:`cosine`, :func:`cosine_matrix`,
 :func:`cross_cosine`, and the symbols :data:`SIGMA`, :data:`LAMBDA` and :data:`THETA`.
@@ -38,6 +39,7 @@ Shared helpers: :func:`rotation_matrix`, :func:`cosine`, :func:`cosine_matrix`,
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -60,6 +62,7 @@ __all__ = [
     "factor_penalty_closed_form",
     "factor_penalty_direction",
     "factor_penalty_rotation_check",
+    "factor_penalty_vs_product_family",
     "fixed_product_balance",
     "full_rank_item_identity_check",
     "full_rank_user_raw_check",
@@ -90,6 +93,21 @@ THETA = sp.Symbol("theta", real=True)
 
 #: Characters that mean something to TeX; prose must put them between dollar signs.
 _TEX_SPECIALS = frozenset("\\{}&%#_^~")
+
+
+def _wrap_prose(text: str, width: int | None) -> list[str]:
+    """Break prose into lines of at most ``width`` characters, never inside ``$...$``."""
+    if width is None:
+        return [text]
+    lines: list[str] = []
+    line = ""
+    for token in re.findall(r"(?:[^\s$]|\$[^$]*\$)+", text):
+        if line and len(line) + 1 + len(token) > width:
+            lines.append(line)
+            line = token
+        else:
+            line = f"{line} {token}" if line else token
+    return lines + [line]
 
 
 def _prose_to_latex(text: str, command: str = "text") -> str:
@@ -215,27 +233,39 @@ class Derivation:
             raise ValueError(f"{self.title!r} is a derivation, not a check")
         return self.result["holds"]
 
-    def latex(self, numbered: bool = True) -> str:
+    def latex(self, numbered: bool = True, steps: Sequence[int] | None = None, width: int | None = 64) -> str:
         r"""Render title and steps as one LaTeX ``aligned`` block.
 
-        Each step takes two rows: its prose (as ``\text``, with any inline
-        maths) and, indented below, its maths.
+        Each step takes its prose (as ``\text``, with any inline maths) and,
+        indented below, its maths. MathJax does not wrap text inside maths, so
+        long prose is broken into lines of at most ``width`` characters (never
+        inside ``$...$``) to keep the block within the page.
 
         Parameters
         ----------
         numbered : bool, default True
             Prefix each step's prose with its number.
+        steps : sequence of int, optional
+            Show only these steps (numbered from 1, as displayed); all by default.
+        width : int or None, default 64
+            Wrap prose at this many characters; ``None`` never wraps.
 
         Returns
         -------
         str
             ``\begin{aligned} ... \end{aligned}``, without surrounding dollars.
         """
+        if steps is not None:
+            unknown = sorted(set(steps) - set(range(1, len(self.steps) + 1)))
+            if unknown:
+                raise ValueError(f"steps {unknown} out of range 1..{len(self.steps)}")
         title = self.title + (" (check)" if self.kind == "check" else "")
-        rows = ["&" + _prose_to_latex(title, command="textbf")]
+        rows = ["&" + _prose_to_latex(line, command="textbf") for line in _wrap_prose(title, width)]
         for i, step in enumerate(self.steps, start=1):
+            if steps is not None and i not in steps:
+                continue
             prose = (f"{i}. " if numbered else "") + step.text
-            rows.append("&" + _prose_to_latex(prose))
+            rows += ["&" + _prose_to_latex(line) for line in _wrap_prose(prose, width)]
             rows.append(r"&\qquad " + step.latex())
         return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
 
@@ -1653,3 +1683,88 @@ def factor_penalty_balance() -> Derivation:
          "minimum": minimum, "change": change},
     )
 
+
+def factor_penalty_vs_product_family() -> Derivation:
+    r"""Derive what objective (2) shares with the family of minimisers of objective (1).
+
+    A DERIVATION, used in ``chapters/factor_penalty.md``. Along one direction a
+    member of the family of (1) with diagonal gauge ``d`` has squared column
+    norms :math:`\sigma^2 s\,u` (users, the rows of ``X A D``) and :math:`s/u`
+    (items, the rows of ``B D^{-1}``), where :math:`u = d^2` and
+    :math:`s = \sigma^2/(\sigma^2 + \lambda_1)`. Imposing the balance of
+    objective (2) (equal norms) and solving gives :math:`u = 1/\sigma`, with
+    the weight :math:`\sigma s` on both sides, while (2) itself gives a kept
+    direction the weight :math:`\sigma - \lambda_2` (from
+    :func:`factor_penalty_direction`); the derivative of their ratio in
+    :math:`\sigma` is not identically zero, so the directions are weighted
+    differently. Solving instead for the gauge that reproduces the item
+    columns of (2), :math:`1/u = (\sigma - \lambda_2)/s`, leaves the user
+    columns off by the square of the ratio of the two products' singular
+    values, :math:`\sigma s / (\sigma - \lambda_2)`.
+
+    Returns
+    -------
+    Derivation
+        ``result``: ``sigma``, ``lam1``, ``lam2``, ``u``, ``shrinkage`` (``s``),
+        ``user_norm2``, ``item_norm2``, ``balanced_gauge`` (:math:`u`),
+        ``balanced_weight``, ``factor_weight``, ``weight_ratio``
+        (:math:`w_2 / w_{bal}`), ``ratio_derivative``,
+        ``item_matching_inverse_gauge`` (:math:`1/u`), ``user_mismatch``
+        (user column norm of that member over that of (2)), ``product_ratio``
+        and ``mismatch_is_product_ratio_squared`` (bool).
+    """
+    lam1 = sp.Symbol("lambda_1", positive=True)
+    lam2 = sp.Symbol("lambda_2", positive=True)
+    u = sp.Symbol("u", positive=True)
+    v = sp.Symbol("v", positive=True)  # 1/u
+    s = SIGMA**2 / (SIGMA**2 + lam1)
+    user = SIGMA**2 * s * u
+    item = s / u
+    balanced = sp.solve(sp.Eq(user, item), u)
+    if len(balanced) != 1:
+        raise RuntimeError(f"expected one balanced gauge, got {balanced}")
+    u_bal = balanced[0]
+    weight_bal = sp.factor(sp.simplify(user.subs(u, u_bal)))
+    direction = factor_penalty_direction()
+    weight_2 = direction["stationary_point"].subs(direction["lam"], lam2)  # a kept direction
+    ratio = sp.simplify(weight_2 / weight_bal)
+    ratio_derivative = sp.factor(sp.diff(ratio, SIGMA))
+    if not _certainly_nonzero(ratio_derivative):
+        raise RuntimeError(f"cannot show the weight ratio varies with sigma: {ratio_derivative}")
+    matching = sp.solve(sp.Eq(item.subs(u, 1 / v), weight_2), v)
+    if len(matching) != 1:
+        raise RuntimeError(f"expected one item-matching gauge, got {matching}")
+    v_item = weight_2 * sp.factor(matching[0] / weight_2)  # the kept weight, factored out
+    mismatch = sp.factor(sp.simplify(user.subs(u, 1 / v_item) / weight_2))
+    product_ratio = SIGMA * s / weight_2
+    squared = sp.simplify(mismatch - product_ratio**2) == 0
+    steps = (
+        Step("A member of the family of objective (1) with gauge $d$, one direction, "
+             "$u = d^2$: the squared norms of the user and item columns.",
+             sp.Tuple(_eq(_name("\\|(XAD)_i\\|^2"), user),
+                      _eq(_name("\\|(BD^{-1})_i\\|^2"), item))),
+        Step("Impose the balance of objective (2), equal norms, and solve for $u$.",
+             _eq(_name("u_{\\mathrm{bal}}"), u_bal)),
+        Step("Both columns then carry the weight", _eq(_name("w_{\\mathrm{bal}}"), weight_bal)),
+        Step("Objective (2) itself gives a kept direction, $\\sigma > \\lambda_2$, the weight",
+             _eq(_name("w_2"), weight_2)),
+        Step("The ratio of the two weights changes with $\\sigma$: the directions are "
+             "weighted differently, so the cosines differ.",
+             _eq(_name("\\frac{d}{d\\sigma} \\frac{w_2}{w_{\\mathrm{bal}}}"), ratio_derivative)),
+        Step("Instead solve for the gauge whose item columns are those of (2).",
+             _eq(_name("1 / u_{\\mathrm{item}}"), v_item)),
+        Step("The user columns are then off by a factor, "
+             + ("the square" if squared else "NOT the square")
+             + " of the ratio of the two products' singular values $\\sigma s$ and "
+             "$\\sigma - \\lambda_2$.",
+             _eq(_name("\\|(XAD)_i\\|^2 / w_2"), mismatch)),
+    )
+    return Derivation(
+        "Objective (2) against the family of objective (1)", steps,
+        {"sigma": SIGMA, "lam1": lam1, "lam2": lam2, "u": u, "shrinkage": s,
+         "user_norm2": user, "item_norm2": item, "balanced_gauge": u_bal,
+         "balanced_weight": weight_bal, "factor_weight": weight_2, "weight_ratio": ratio,
+         "ratio_derivative": ratio_derivative, "item_matching_inverse_gauge": v_item,
+         "user_mismatch": mismatch, "product_ratio": product_ratio,
+         "mismatch_is_product_ratio_squared": bool(squared)},
+    )
