@@ -238,3 +238,16 @@ def test_k_not_an_integer_rejected(k) -> None:
 def test_bad_X_rejected(X) -> None:
     with pytest.raises(ValueError, match="^X"):
         top_svd(X, 1)
+
+
+@pytest.mark.parametrize("shape", [(30, 8), (6, 11)])
+def test_top_spectrum_is_top_svd_without_u(shape):
+    from cossim import top_spectrum
+
+    X = np.random.default_rng(5).normal(size=shape)
+    _, s, V = top_svd(X, 4)
+    s2, V2 = top_spectrum(X, 4)
+    np.testing.assert_array_equal(s2, s)
+    np.testing.assert_array_equal(V2, V)
+    with pytest.raises(ValueError, match="k"):
+        top_spectrum(X, 0)

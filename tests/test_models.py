@@ -572,3 +572,38 @@ def test_similarity_helpers_reject_bad_input() -> None:
             helper(f, np.ones((4, 2)))
         with pytest.raises(ValueError, match="^X"):
             helper(f, np.full((4, 3), np.nan))
+
+
+# --------------------------------------------------------------------------- shared spectrum
+
+
+def test_fits_from_a_shared_spectrum_equal_the_fits_from_X():
+    from cossim import top_spectrum, top_svd
+
+    rng = np.random.default_rng(11)
+    X = (rng.random((60, 9)) < 0.3).astype(float)
+    spectrum = top_spectrum(X, 6)
+    _, s, V = top_svd(X, 6)
+    np.testing.assert_array_equal(spectrum[0], s)
+    np.testing.assert_array_equal(spectrum[1], V)
+    for fit, lam in ((fit_product_penalty, 4.0), (fit_factor_penalty, 2.0), (fit_weight_decay, 3.0)):
+        direct = fit(X, 4, lam)
+        shared = fit(X, 4, lam, spectrum=spectrum)  # uses the leading 4 of 6 pairs
+        np.testing.assert_allclose(shared.A, direct.A, atol=1e-12)
+        np.testing.assert_allclose(shared.B, direct.B, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "spectrum, match",
+    [
+        ("not a pair", "spectrum"),
+        ((np.ones(3), np.ones((5, 3))), "spectrum does not fit X"),
+        ((np.array([3.0, 2.0]), np.ones((9, 2))), "fewer than k"),
+        ((np.array([1.0, 2.0, 3.0]), np.ones((9, 3))), "descending"),
+        ((np.array([3.0, np.nan, 1.0]), np.ones((9, 3))), "spectrum"),
+    ],
+)
+def test_a_bad_spectrum_is_rejected(spectrum, match):
+    X = np.ones((20, 9))
+    with pytest.raises(ValueError, match=match):
+        fit_product_penalty(X, 3, 1.0, spectrum=spectrum)

@@ -5,7 +5,7 @@ in numbers, what the sympy derivations show. Each public function names in
 its docstring the chapter that derives it.
 """
 
-from cossim.linalg import top_svd
+from cossim.linalg import top_spectrum, top_svd
 from cossim.models import (
     Factorization,
     effective_rank,
@@ -22,11 +22,32 @@ from cossim.models import (
     weight_decay_loss,
 )
 from cossim.similarity import cosine_similarity
+from cossim.metrics import (
+    ClusterMetrics,
+    cluster_auc,
+    cluster_metrics,
+    nearest_neighbours,
+    neighbour_overlap,
+    precision_at_k,
+    within_between_means,
+)
+from cossim.simulate import SimulatedInteractions, sample_without_replacement, simulate_clustered_interactions
 
 __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
+    # the paper's experiment: cossim.simulate and cossim.metrics
+    "ClusterMetrics",
+    "SimulatedInteractions",
+    "cluster_auc",
+    "cluster_metrics",
+    "nearest_neighbours",
+    "neighbour_overlap",
+    "precision_at_k",
+    "sample_without_replacement",
+    "simulate_clustered_interactions",
+    "within_between_means",
     # the models
     "Factorization",
     "cosine_similarity",
@@ -39,6 +60,7 @@ __all__ = [
     "item_similarity",
     "product_penalty_loss",
     "regauge",
+    "top_spectrum",
     "top_svd",
     "user_item_similarity",
     "user_similarity",

@@ -12,7 +12,7 @@ import scipy.linalg
 
 from cossim._validation import as_matrix, check_rank
 
-__all__ = ["top_svd"]
+__all__ = ["top_spectrum", "top_svd"]
 
 #: The Gram route is used only while the k-th largest eigenvalue of ``X^T X``
 #: is at least this fraction of the largest one (so ``sigma_k >= 1e-3 sigma_1``).
@@ -49,7 +49,7 @@ def _float32_gram_is_exact(X: np.ndarray, integral_dtype: bool) -> bool:
 def _gram(X: np.ndarray, integral_dtype: bool) -> np.ndarray:
     """Return ``X^T X`` in float64, computed in float32 when that is exact."""
     if _float32_gram_is_exact(X, integral_dtype):
-        X32 = X.astype(np.float32)
+        X32 = X.astype(np.float32, copy=False)
         return (X32.T @ X32).astype(np.float64)
     return X.T @ X
 
@@ -134,6 +134,40 @@ def top_svd(X, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     >>> V.ravel()
     array([1., 0.])
     """
+    return _top_singular(X, k, want_u=True)
+
+
+def top_spectrum(X, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The k largest singular values of ``X`` and their right singular vectors, without ``U``.
+
+    The same ``s`` and ``V`` (same algorithm, same sign convention) as
+    :func:`top_svd`, for the closed forms of :mod:`cossim.models`, which need
+    only ``V_k`` and ``sigma_i``. Skipping ``U = X V / s`` saves an ``n p k``
+    product and, for float32 data, a float64 copy of ``X``.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, p)
+    k : int
+        ``1 <= k <= min(n, p)``.
+
+    Returns
+    -------
+    s : ndarray, shape (k,)
+        Singular values in descending order.
+    V : ndarray, shape (p, k)
+        Right singular vectors, orthonormal columns.
+
+    Raises
+    ------
+    ValueError
+        As :func:`top_svd`.
+    """
+    _, s, V = _top_singular(X, k, want_u=False)
+    return s, V
+
+
+def _top_singular(X, k: int, want_u: bool):
     raw_dtype = getattr(X, "dtype", None)
     X = as_matrix(X, "X")
     n, p = X.shape
@@ -155,10 +189,10 @@ def top_svd(X, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if largest > 0 and top[-1] >= _GRAM_MIN_RATIO * largest:
             s = np.sqrt(top)
             V = eigenvectors[:, ::-1]
-            U = (X @ V) / s
+            U = (X @ V) / s if want_u else np.empty((0, k))
             U, V = _fix_signs(U, V)
-            return U, s, V
+            return (U if want_u else None), s, V
 
     U_full, s_full, Vt_full = np.linalg.svd(X, full_matrices=False)
     U, V = _fix_signs(U_full[:, :k], Vt_full[:k].T)
-    return np.ascontiguousarray(U), s_full[:k].copy(), np.ascontiguousarray(V)
+    return (np.ascontiguousarray(U) if want_u else None), s_full[:k].copy(), np.ascontiguousarray(V)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cossim._validation import as_matrix, as_vector, check_nonnegative, check_rank
-from cossim.linalg import top_svd
+from cossim.linalg import top_spectrum
 from cossim.similarity import cosine_similarity
 
 __all__ = [
@@ -137,15 +137,37 @@ def _safe_ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     return out
 
 
-def _spectrum(X: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def _spectrum(X: np.ndarray, k: int, spectrum=None) -> tuple[np.ndarray, np.ndarray]:
     """Top-k singular values and right singular vectors of ``X``, with numerical zeros made exact.
 
-    Singular values at or below the usual rank tolerance
-    ``max(n, p) * eps * sigma_1`` (as in ``numpy.linalg.matrix_rank``) are
-    rounding noise of exact zeros when ``X`` is rank-deficient; they are set
-    to 0 so that the closed forms treat them as the zeros they are.
+    ``spectrum``, when given, is a precomputed ``(s, V)`` of ``X`` with at
+    least ``k`` columns (from :func:`cossim.linalg.top_spectrum` or
+    :func:`cossim.linalg.top_svd`), so several fits of one ``X`` share one
+    decomposition; its leading ``k`` pairs are used. Singular values at or
+    below the usual rank tolerance ``max(n, p) * eps * sigma_1`` (as in
+    ``numpy.linalg.matrix_rank``) are rounding noise of exact zeros when ``X``
+    is rank-deficient; they are set to 0 so that the closed forms treat them as
+    the zeros they are.
     """
-    _, sigma, V = top_svd(X, k)
+    if spectrum is None:
+        sigma, V = top_spectrum(X, k)
+    else:
+        try:
+            sigma, V = spectrum
+        except (TypeError, ValueError) as error:
+            raise ValueError("spectrum must be a pair (s, V) from top_spectrum(X, k)") from error
+        sigma = as_vector(sigma, "spectrum")
+        V = as_matrix(V, "spectrum")
+        if V.shape[0] != X.shape[1] or V.shape[1] != sigma.size:
+            raise ValueError(
+                f"spectrum does not fit X: V has shape {V.shape} and s has {sigma.size} values, "
+                f"X has {X.shape[1]} columns"
+            )
+        if sigma.size < k:
+            raise ValueError(f"spectrum has {sigma.size} singular values, fewer than k = {k}")
+        if np.any(sigma < 0) or np.any(np.diff(sigma) > 0):
+            raise ValueError("spectrum singular values must be non-negative and in descending order")
+        sigma, V = sigma[:k], V[:, :k]
     tolerance = max(X.shape) * np.finfo(np.float64).eps * sigma[0]
     sigma = np.where(sigma > tolerance, sigma, 0.0)
     return sigma, V
@@ -294,7 +316,7 @@ def gauge_for_item_cosines(factorization: Factorization, target) -> np.ndarray:
 # --------------------------------------------------------------------------- fits
 
 
-def fit_product_penalty(X, k: int, lam: float, gauge=None) -> Factorization:
+def fit_product_penalty(X, k: int, lam: float, gauge=None, *, spectrum=None) -> Factorization:
     """A minimiser of objective (1), ``||X - X A B^T||_F^2 + lam ||A B^T||_F^2``.
 
     Derived in ``chapters/product_penalty.md`` ("Penalising the product").
@@ -312,6 +334,11 @@ def fit_product_penalty(X, k: int, lam: float, gauge=None) -> Factorization:
         with shrinkage ``s_i = sigma_i**2 / (sigma_i**2 + lam)``.  Anything else
         is passed to :func:`regauge` and applied to that split: a 1-D array is
         the diagonal ``D`` of (3), a matrix ``G`` gives ``(A G, B G^{-T})``.
+
+    spectrum : (s, V), optional, keyword only
+        A precomputed ``top_spectrum(X, k2)`` of the same ``X`` with
+        ``k2 >= k``, so that several fits share one decomposition. Trusted to
+        belong to ``X`` (only its shapes and order are checked).
 
     Returns
     -------
@@ -335,7 +362,7 @@ def fit_product_penalty(X, k: int, lam: float, gauge=None) -> Factorization:
     harmlessly.
     """
     X, k, lam = _fit_inputs(X, k, lam)
-    sigma, V = _spectrum(X, k)
+    sigma, V = _spectrum(X, k, spectrum)
     shrinkage = _safe_ratio(sigma**2, sigma**2 + lam)
     factor = V * np.sqrt(shrinkage)
     symmetric = Factorization(factor, factor)
@@ -344,7 +371,7 @@ def fit_product_penalty(X, k: int, lam: float, gauge=None) -> Factorization:
     return regauge(symmetric, gauge)
 
 
-def fit_factor_penalty(X, k: int, lam: float) -> Factorization:
+def fit_factor_penalty(X, k: int, lam: float, *, spectrum=None) -> Factorization:
     """The minimiser (6) of objective (2), ``||X - X A B^T||^2 + lam (||X A||^2 + ||B||^2)``.
 
     Derived in ``chapters/factor_penalty.md`` ("Penalising the factors").
@@ -357,6 +384,11 @@ def fit_factor_penalty(X, k: int, lam: float) -> Factorization:
         Number of latent dimensions, ``1 <= k <= min(n, p)``.
     lam : float
         Penalty weight ``lam >= 0``, in the units of ``sigma`` (not ``sigma**2``).
+
+    spectrum : (s, V), optional, keyword only
+        A precomputed ``top_spectrum(X, k2)`` of the same ``X`` with
+        ``k2 >= k``, so that several fits share one decomposition. Trusted to
+        belong to ``X`` (only its shapes and order are checked).
 
     Returns
     -------
@@ -383,14 +415,14 @@ def fit_factor_penalty(X, k: int, lam: float) -> Factorization:
     ``X``; this function returns the solution inside it.
     """
     X, k, lam = _fit_inputs(X, k, lam)
-    sigma, V = _spectrum(X, k)
+    sigma, V = _spectrum(X, k, spectrum)
     kept = np.maximum(sigma - lam, 0.0)  # sigma_i (1 - lam/sigma_i)_+
     B = V * np.sqrt(kept)
     A = V * _safe_ratio(np.sqrt(kept), sigma)  # sqrt((sigma_i - lam)_+) / sigma_i
     return Factorization(A, B)
 
 
-def fit_weight_decay(X, k: int, lam: float) -> Factorization:
+def fit_weight_decay(X, k: int, lam: float, *, spectrum=None) -> Factorization:
     """A minimiser of ``||X - X A B^T||^2 + lam (||A||^2 + ||B||^2)`` (weight decay).
 
     Derived in ``chapters/factor_penalty.md`` ("Penalising the factors"), as
@@ -404,6 +436,11 @@ def fit_weight_decay(X, k: int, lam: float) -> Factorization:
         Number of latent dimensions, ``1 <= k <= min(n, p)``.
     lam : float
         Penalty weight ``lam >= 0``, in the units of ``sigma**2``.
+
+    spectrum : (s, V), optional, keyword only
+        A precomputed ``top_spectrum(X, k2)`` of the same ``X`` with
+        ``k2 >= k``, so that several fits share one decomposition. Trusted to
+        belong to ``X`` (only its shapes and order are checked).
 
     Returns
     -------
@@ -426,7 +463,7 @@ def fit_weight_decay(X, k: int, lam: float) -> Factorization:
     columns.
     """
     X, k, lam = _fit_inputs(X, k, lam)
-    sigma, V = _spectrum(X, k)
+    sigma, V = _spectrum(X, k, spectrum)
     kept = np.maximum(1.0 - _safe_ratio(np.full(k, lam), sigma**2), 0.0)
     kept[sigma == 0] = 0.0  # (1 - lam/0)_+ = 0 for lam > 0; also chosen for lam = 0
     factor = V * np.sqrt(kept)
