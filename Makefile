@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-from-lock
 # pip's configuration on some machines names extra indexes that do not exist; keep its noise out.
 PIP_QUIET := 2> >(grep -v "^WARNING: Location" >&2)
 
-.PHONY: all install book check-site test test-lib test-chapters test-site notebooks lock bench clean
+.PHONY: all install data book check-site test test-lib test-chapters test-site notebooks lock bench clean
 
 all: book
 
@@ -24,8 +24,14 @@ $(STAMP): requirements.lock pyproject.toml
 
 install: $(STAMP)
 
+# MovieLens-100k (Harper and Konstan 2015), never committed (its licence forbids redistribution):
+# extracted from the PyPI wheel of recbole 1.2.1 (not installed), checksums verified; does nothing
+# (and needs no network) when data/ml-100k already holds both files with the right checksums.
+data: install
+	$(BIN)/python tools/fetch_movielens.py
+
 # Every chapter is executed afresh on every build (execute_notebooks: force in _config.yml).
-book: install
+book: install data
 	rm -rf _build/html _build/jupyter_execute
 	$(BIN)/jupyter-book build . --nitpick --warningiserror --keep-going
 	$(BIN)/python tools/check_site.py
@@ -38,7 +44,7 @@ check-site: install
 test: book
 	$(BIN)/python -m pytest
 
-test-lib: install
+test-lib: install data
 	$(BIN)/python -m pytest -m "not chapters and not site and not browser"
 
 test-chapters: install

@@ -32,11 +32,29 @@ from cossim.metrics import (
     within_between_means,
 )
 from cossim.simulate import SimulatedInteractions, sample_without_replacement, simulate_clustered_interactions
+from cossim.datasets import MovieRatings, load_movielens_100k, read_recbole_movies
+
+
+def __getattr__(name):
+    # cossim.audit is also a command, `python -m cossim.audit`: importing it here would make runpy
+    # warn that the module was imported before it ran, so its public names are loaded on first use.
+    if name in ("NeighbourStability", "neighbour_stability"):
+        import cossim.audit
+
+        return getattr(cossim.audit, name)
+    raise AttributeError(f"module 'cossim' has no attribute {name!r}")
+
 
 __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
+    # real data and the gauge audit: cossim.datasets and cossim.audit
+    "MovieRatings",
+    "NeighbourStability",
+    "load_movielens_100k",
+    "neighbour_stability",
+    "read_recbole_movies",
     # the paper's experiment: cossim.simulate and cossim.metrics
     "ClusterMetrics",
     "SimulatedInteractions",
