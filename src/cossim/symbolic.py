@@ -1768,3 +1768,398 @@ def factor_penalty_vs_product_family() -> Derivation:
          "user_mismatch": mismatch, "product_ratio": product_ratio,
          "mismatch_is_product_ratio_squared": bool(squared)},
     )
+
+
+# --------------------------------------------------------------------------------------
+# deep_models
+# chapters/deep_models.md: relu_rescaling_check, relu_network_rescaling_check,
+# weight_decay_unit_balance.
+# --------------------------------------------------------------------------------------
+
+
+def _relu(z: Any) -> sp.Piecewise:
+    """The rectifier as a Piecewise, :math:`\\max(0, z)`, so that sympy can evaluate cases."""
+    return sp.Piecewise((z, z > 0), (0, True))
+
+
+def relu_rescaling_check(d: Any = None) -> Derivation:
+    r"""Check :math:`\mathrm{relu}(d z) = d\,\mathrm{relu}(z)` for ``d > 0``, by cases.
+
+    A CHECK, used in ``chapters/deep_models.md``. With
+    :math:`\mathrm{relu}(z) = \max(0, z)` written as a ``Piecewise``, the two
+    cases :math:`z = \epsilon > 0` and :math:`z = -\delta \le 0` cover every
+    real ``z``; in each, sympy evaluates
+    :math:`\mathrm{relu}(d z) - d\,\mathrm{relu}(z)` and simplifies it to 0.
+
+    Parameters
+    ----------
+    d : sympy expression, optional
+        The factor; by default a positive symbol ``d``. Pass a negative number
+        or a negative symbol (e.g. ``-1``) to watch the check fail.
+
+    Returns
+    -------
+    Derivation
+        ``kind == "check"``; ``result``: ``d``, ``relu`` (the Piecewise in
+        ``z``), ``positive_case`` and ``nonpositive_case`` (the simplified
+        differences) and ``holds``.
+    """
+    d = sp.Symbol("d", positive=True) if d is None else sp.sympify(d)
+    z = sp.Symbol("z", real=True)
+    eps = sp.Symbol("epsilon", positive=True)
+    delta = sp.Symbol("delta", nonnegative=True)
+    difference = _relu(d * z) - d * _relu(z)
+    positive = sp.simplify(difference.subs(z, eps))
+    nonpositive = sp.simplify(difference.subs(z, -delta))
+    holds = positive == 0 and nonpositive == 0
+    label = _name("\\mathrm{relu}(d z) - d\\,\\mathrm{relu}(z)")
+    steps = (
+        Step("The rectifier, written by cases.", _eq(_name("\\mathrm{relu}(z)"), _relu(z))),
+        Step("Case $z = \\epsilon > 0$.", _eq(label, positive)),
+        Step("Case $z = -\\delta \\le 0$.", _eq(label, nonpositive)),
+    )
+    return Derivation(
+        "A positive factor passes through the rectifier", steps,
+        {"d": d, "relu": _relu(z), "positive_case": positive,
+         "nonpositive_case": nonpositive, "holds": bool(holds)},
+        kind="check",
+    )
+
+
+def relu_network_rescaling_check(d: Sequence[Any] | None = None,
+                                 outgoing: Sequence[Any] | None = None) -> Derivation:
+    r"""Check that rescaling the hidden units of a 2-2-1 ReLU network keeps its function.
+
+    A CHECK, used in ``chapters/deep_models.md``. The network
+    :math:`f(x) = \sum_j v_j\,\mathrm{relu}(z_j) + c` with pre-activations
+    :math:`z_j = w_{1j} x_1 + w_{2j} x_2 + b_j` has symbolic weights. Unit ``j``
+    gets incoming weights and bias times :math:`d_j` and outgoing weight
+    :math:`v_j` times ``outgoing[j]`` (by default :math:`1/d_j`). Sympy
+    simplifies the new pre-activations to :math:`d_j z_j`; then, writing the
+    bias as :math:`b_j = z_j - w_{1j} x_1 - w_{2j} x_2` (a change of variables
+    that lets each :math:`z_j` range over all reals), it evaluates
+    :math:`f_d(x) - f(x)` in the four sign cases of :math:`(z_1, z_2)` and
+    simplifies each to 0.
+
+    Parameters
+    ----------
+    d : sequence of two sympy expressions, optional
+        The factors; by default positive symbols ``d_1, d_2``. A negative
+        entry makes the check fail.
+    outgoing : sequence of two sympy expressions, optional
+        The factors applied to the outgoing weights; by default
+        :math:`1/d_j`. Anything else (e.g. ``d`` itself) makes the check fail.
+
+    Returns
+    -------
+    Derivation
+        ``kind == "check"``; ``result``: ``x``, ``W`` (2 x 2, column ``j``
+        feeds unit ``j``), ``b``, ``v``, ``c``, ``d``, ``outgoing``,
+        ``network`` (``f`` with Max), ``pre_activation_change`` (the new
+        pre-activations minus :math:`d_j z_j`, simplified), ``cases`` (a
+        tuple of the four simplified differences) and ``holds``.
+    """
+    if d is None:
+        d = sp.symbols("d_1 d_2", positive=True)
+    d = [sp.sympify(value) for value in d]
+    if len(d) != 2:
+        raise ValueError(f"d must have two entries (one per hidden unit), got {len(d)}")
+    outgoing = [1 / value for value in d] if outgoing is None else [sp.sympify(v) for v in outgoing]
+    if len(outgoing) != 2:
+        raise ValueError(f"outgoing must have two entries, got {len(outgoing)}")
+    x = sp.Matrix([sp.symbols("x_1 x_2", real=True)])
+    W = _symbol_matrix("w", 2, 2, real=True)
+    b = sp.Matrix([sp.symbols("b_1 b_2", real=True)])
+    v = sp.Matrix(sp.symbols("v_1 v_2", real=True))
+    c = sp.Symbol("c", real=True)
+    D = sp.diag(*d)
+    z_sym = sp.symbols("z_1 z_2", real=True)
+
+    pre = x * W + b
+    pre_new = x * (W * D) + b * D
+    change = (pre_new - pre * D).applyfunc(sp.simplify)
+
+    def network(pre_row: sp.Matrix, out: sp.Matrix, relu=_relu) -> sp.Expr:
+        return sum(out[j] * relu(pre_row[j]) for j in range(2)) + c
+
+    v_new = sp.Matrix([v[j] * outgoing[j] for j in range(2)])
+    # Change of variables b_j = z_j - (x W)_j: the pre-activations become the free symbols z_j.
+    to_z = {b[j]: z_sym[j] - (x * W)[j] for j in range(2)}
+    pre_z = pre.subs(to_z).applyfunc(sp.expand)
+    pre_new_z = pre_new.subs(to_z).applyfunc(sp.expand)
+    difference = network(pre_new_z, v_new) - network(pre_z, v)
+    eps = sp.symbols("epsilon_1 epsilon_2", positive=True)
+    delta = sp.symbols("delta_1 delta_2", nonnegative=True)
+    cases = []
+    for signs in ((1, 1), (1, -1), (-1, 1), (-1, -1)):
+        point = {z_sym[j]: (eps[j] if sign > 0 else -delta[j]) for j, sign in enumerate(signs)}
+        cases.append(sp.simplify(difference.subs(point)))
+    holds = _is_zero_matrix(change) and all(case == 0 for case in cases)
+    f_max = network(pre, v, relu=lambda t: sp.Max(0, t))
+    f_z = network(sp.Matrix([z_sym]), v, relu=lambda t: sp.Max(0, t))
+    steps = (
+        Step("A 2-2-1 network: hidden unit $j$ has incoming weights $w_{1j}, w_{2j}$, "
+             "bias $b_j$, pre-activation $z_j$ and outgoing weight $v_j$.",
+             _eq(_name("f(x)"), f_z)),
+        Step("The pre-activations.", sp.Tuple(*(_eq(z_sym[j], pre[j]) for j in range(2)))),
+        Step("Scale the incoming weights and bias of unit $j$ by $d_j$ and its outgoing "
+             "weight by the factor shown.",
+             sp.Tuple(_eq(_name("D"), D),
+                      _eq(_name("v^{\\prime}"), sp.ImmutableMatrix(v_new)))),
+        Step("The new pre-activations minus $d_j z_j$, simplified.",
+             _eq(_name("x W D + b D - z D"), change)),
+        Step("Put $b_j = z_j - w_{1j} x_1 - w_{2j} x_2$ and evaluate $f_d(x) - f(x)$ in the "
+             "four sign cases of $(z_1, z_2)$: both positive, only $z_1$, only $z_2$, neither.",
+             sp.Tuple(*cases)),
+    )
+    return Derivation(
+        "Rescaling hidden units keeps the network's function", steps,
+        {"x": x, "W": W, "b": b, "v": v, "c": c, "d": tuple(d), "outgoing": tuple(outgoing),
+         "network": f_max, "pre_activation_change": change, "cases": tuple(cases),
+         "holds": bool(holds)},
+        kind="check",
+    )
+
+
+def weight_decay_unit_balance() -> Derivation:
+    r"""Derive the scale that weight decay picks on one hidden unit's rescaling orbit.
+
+    A DERIVATION, used in ``chapters/deep_models.md``. Rescaling a hidden
+    unit by ``d > 0`` turns its squared incoming norm ``a`` (weights and
+    bias) into :math:`d^2 a` and its squared outgoing norm ``b`` into
+    :math:`b / d^2`, so the weight-decay penalty on the orbit is
+    :math:`g(d) = d^2 a + b / d^2`. Sympy solves :math:`g'(d) = 0` for
+    ``d > 0`` (one root, with :math:`d^4 = b/a`), shows the second derivative
+    is positive there, finds the two terms equal at the root (the balance,
+    both :math:`\sqrt{ab}`), and solves :math:`g'(1) = 0` for ``b``: the
+    trained point itself is stationary on its orbit only if ``b = a``.
+
+    Returns
+    -------
+    Derivation
+        ``result``: ``d``, ``a``, ``b``, ``penalty``, ``derivative``,
+        ``minimiser``, ``fourth_power`` (:math:`d^{*4}`),
+        ``second_derivative``, ``incoming`` and ``outgoing`` (the two terms at
+        the minimiser), ``minimum``, ``slope_at_one`` (:math:`g'(1)`) and
+        ``stationary_at_one`` (the solution ``b`` of :math:`g'(1) = 0`).
+    """
+    d = sp.Symbol("d", positive=True)
+    a, b = sp.symbols("a b", positive=True)
+    penalty = d**2 * a + b / d**2
+    derivative = sp.diff(penalty, d)
+    roots = sp.solve(sp.Eq(derivative, 0), d)
+    if len(roots) != 1:
+        raise RuntimeError(f"expected one positive stationary point, got {roots}")
+    d_star = roots[0]
+    fourth = sp.simplify(d_star**4)
+    second = sp.simplify(sp.diff(penalty, d, 2).subs(d, d_star))
+    incoming = sp.simplify(d_star**2 * a)
+    outgoing = sp.simplify(b / d_star**2)
+    minimum = sp.simplify(penalty.subs(d, d_star))
+    slope = sp.factor(derivative.subs(d, 1))
+    at_one = sp.solve(sp.Eq(slope, 0), b)
+    if len(at_one) != 1:
+        raise RuntimeError(f"expected one solution of g'(1) = 0, got {at_one}")
+    steps = (
+        Step("On the orbit of one hidden unit, with squared incoming norm $a$ and outgoing "
+             "norm $b$, the penalty is", _eq(_name("g(d)"), penalty)),
+        Step("Differentiate.", _eq(_name("g^{\\prime}(d)"), derivative)),
+        Step("Solve $g^{\\prime}(d) = 0$ for $d > 0$: one root, whose fourth power is "
+             "the ratio of the norms.",
+             sp.Tuple(_eq(_name("d^*"), d_star), _eq(_name("(d^*)^4"), fourth))),
+        Step("The second derivative there is positive: a minimum.",
+             sp.Gt(second, 0, evaluate=False)),
+        Step("At the minimum the rescaled incoming and outgoing norms are equal.",
+             sp.Tuple(_eq(_name("(d^*)^2 a"), incoming), _eq(_name("b / (d^*)^2"), outgoing))),
+        Step("The smallest penalty on the orbit.", _eq(_name("g(d^*)"), minimum)),
+        Step("The trained unit is the point $d = 1$ of its orbit; solve $g^{\\prime}(1) = 0$ "
+             "for $b$.", sp.Tuple(_eq(_name("g^{\\prime}(1)"), slope), _eq("b", at_one[0]))),
+    )
+    return Derivation(
+        "Weight decay balances a hidden unit", steps,
+        {"d": d, "a": a, "b": b, "penalty": penalty, "derivative": derivative,
+         "minimiser": d_star, "fourth_power": fourth, "second_derivative": second,
+         "incoming": incoming, "outgoing": outgoing, "minimum": minimum,
+         "slope_at_one": slope, "stationary_at_one": at_one[0]},
+    )
+
+
+__all__ += ["relu_network_rescaling_check", "relu_rescaling_check", "weight_decay_unit_balance"]
+
+
+# --------------------------------------------------------------------------------------
+# audit
+# chapters/audit.md: audit_gauge_spectrum, audit_gauge_check.
+# --------------------------------------------------------------------------------------
+
+#: Exponent ``gamma`` (a real symbol) of the audit's gauges :math:`Q \Lambda^\gamma Q^\top`.
+AUDIT_GAMMA = sp.Symbol("gamma", real=True)
+
+
+def _audit_reduce(expr: Any, theta: sp.Symbol = THETA) -> sp.Expr:
+    r"""Exact canonical form of a rational function of :math:`\sin\theta, \cos\theta`.
+
+    Numerator and denominator are reduced modulo :math:`\sin^2\theta + \cos^2\theta - 1`
+    (so no power of the sine above the first is left) and the quotient is
+    factored. Much faster than ``sp.simplify`` on the entries that a rotation
+    and symbolic powers :math:`\lambda_i^\gamma` produce.
+    """
+    sine, cosine_ = sp.Dummy("S"), sp.Dummy("C")
+    numerator, denominator = sp.fraction(sp.together(sp.expand(expr)))
+    parts = []
+    for part in (numerator, denominator):
+        part = sp.expand(part).subs({sp.sin(theta): sine, sp.cos(theta): cosine_})
+        _, remainder = sp.reduced(part, [sine**2 + cosine_**2 - 1], sine, cosine_)
+        parts.append(remainder)
+    reduced = sp.factor(parts[0] / parts[1])
+    return reduced.subs({sine: sp.sin(theta), cosine_: sp.cos(theta)})
+
+
+def _audit_matrix(matrix: sp.MatrixBase) -> sp.Matrix:
+    return sp.Matrix(matrix).applyfunc(_audit_reduce)
+
+
+def _audit_gauge(gamma: Any) -> tuple[sp.Matrix, sp.Matrix, sp.Matrix, tuple[sp.Symbol, sp.Symbol]]:
+    """``Q`` (a rotation), ``Lambda`` (positive symbols) and ``M = Q Lambda^gamma Q^T``, reduced."""
+    lambdas = sp.symbols("lambda_1 lambda_2", positive=True)
+    Q = rotation_matrix()
+    Lambda = sp.diag(*lambdas)
+    M = _audit_matrix(Q * sp.diag(*[value**gamma for value in lambdas]) * Q.T)
+    return Q, Lambda, M, lambdas
+
+
+def audit_gauge_spectrum() -> Derivation:
+    r"""Derive the spectrum of the audit's gauges and the exponent that whitens.
+
+    A DERIVATION, used in ``chapters/audit.md``. For item embeddings with thin
+    SVD :math:`B = P \Lambda Q^\top` (here ``k = 2``, ``Q`` the rotation by
+    :math:`\theta`, :math:`\Lambda = \mathrm{diag}(\lambda_1, \lambda_2)`
+    positive), sympy multiplies out :math:`M = Q \Lambda^\gamma Q^\top`,
+    shows that it is symmetric, diagonalises it in the basis ``Q``
+    (eigenvalues :math:`\lambda_i^\gamma > 0`, so ``M`` is positive definite),
+    confirms :math:`Q \Lambda^{-\gamma} Q^\top` as its inverse, computes the Gram
+    matrix :math:`(BM)^\top BM = M Q \Lambda^2 Q^\top M` (which is all that
+    :math:`P^\top P = I` leaves of ``B``) in the basis ``Q``, reads off the
+    singular values :math:`\lambda_i^{1 + \gamma}` of :math:`B_\gamma = BM`,
+    and solves for the ``gamma`` at which they are equal (:math:`\lambda_1 \ne
+    \lambda_2`): :math:`\gamma = -1`, whitening.
+
+    Returns
+    -------
+    Derivation
+        ``result``: ``gamma``, ``Q``, ``Lambda``, ``M``, ``symmetry_residual``
+        (:math:`M - M^\top`), ``eigenvalues`` (the diagonal of
+        :math:`Q^\top M Q`, a tuple), ``offdiagonal`` (its off-diagonal entry),
+        ``positive_definite`` (bool: diagonal in that basis, with eigenvalues
+        that sympy knows to be positive),
+        ``inverse`` (:math:`Q \Lambda^{-\gamma} Q^\top`), ``inverse_product``
+        (:math:`M M^{-1}`), ``gram_in_basis`` (:math:`Q^\top B_\gamma^\top B_\gamma Q`),
+        ``singular_values`` (a tuple), ``ratio``
+        (:math:`\lambda_{1,\gamma} / \lambda_{2,\gamma}`) and
+        ``whitening_gamma`` (the solution of ratio = 1).
+    """
+    gamma = AUDIT_GAMMA
+    Q, Lambda, M, (l1, l2) = _audit_gauge(gamma)
+    symmetry = _audit_matrix(M - M.T)
+    in_basis = _audit_matrix(Q.T * M * Q)
+    eigenvalues = (in_basis[0, 0], in_basis[1, 1])
+    positive_definite = bool(in_basis[0, 1] == 0 and all(e.is_positive for e in eigenvalues))
+    inverse = _audit_matrix(Q * sp.diag(l1**-gamma, l2**-gamma) * Q.T)
+    inverse_product = _audit_matrix(M * inverse)
+    gram = _audit_matrix(M * _audit_matrix(Q * Lambda**2 * Q.T))
+    gram = _audit_matrix(gram * M)
+    gram_in_basis = _audit_matrix(Q.T * gram * Q)
+    if gram_in_basis[0, 1] != 0 or gram_in_basis[1, 0] != 0:
+        raise RuntimeError(f"the Gram matrix is not diagonal in the basis Q: {gram_in_basis}")
+    singular_values = tuple(
+        sp.powdenest(sp.sqrt(gram_in_basis[i, i]), force=True) for i in range(2)
+    )
+    ratio = sp.powsimp(sp.simplify(singular_values[0] / singular_values[1]), force=True)
+    # Equal singular values: ratio = 1, i.e. (gamma + 1) log(lambda_1 / lambda_2) = 0.
+    solutions = sp.solve(sp.Eq(sp.expand_log(sp.log(ratio), force=True), 0), gamma)
+    if len(solutions) != 1:
+        raise RuntimeError(f"expected one whitening exponent, got {solutions}")
+    steps = (
+        Step("Thin SVD of the item embeddings, $B = P \\Lambda Q^T$ with $P^T P = I$; "
+             "here $k = 2$ and $Q$ is a rotation.",
+             sp.Tuple(_eq("Q", Q), _eq("\\Lambda", Lambda))),
+        Step("The audit's gauge $M = Q \\Lambda^{\\gamma} Q^T$, multiplied out.", _eq("M", M)),
+        Step("It is symmetric.", _eq(_name("M - M^{T}"), symmetry)),
+        Step("In the basis $Q$ it is diagonal; its eigenvalues are positive powers, so $M$ "
+             "is positive definite.", _eq(_name("Q^{T} M Q"), in_basis)),
+        Step("Its inverse is $Q \\Lambda^{-\\gamma} Q^T$: the product simplifies to the "
+             "identity.", _eq(_name("M \\, Q \\Lambda^{-\\gamma} Q^{T}"), inverse_product)),
+        Step("Because $P^T P = I$, the Gram matrix of $B_\\gamma = B M$ is "
+             "$M Q \\Lambda^2 Q^T M$; in the basis $Q$ it simplifies to",
+             _eq(_name("Q^{T} B_{\\gamma}^{T} B_{\\gamma} Q"), gram_in_basis)),
+        Step("So the singular values of $B_\\gamma$ are", sp.Tuple(*singular_values)),
+        Step("They are equal when their ratio is 1; solve for $\\gamma$ (with "
+             "$\\lambda_1 \\neq \\lambda_2$).",
+             sp.Tuple(_eq(_name("\\lambda_{1,\\gamma} / \\lambda_{2,\\gamma}"), ratio),
+                      _eq(gamma, solutions[0]))),
+    )
+    return Derivation(
+        "The audit's gauges reweight the singular values", steps,
+        {"gamma": gamma, "Q": Q, "Lambda": Lambda, "M": M, "symmetry_residual": symmetry,
+         "eigenvalues": eigenvalues, "offdiagonal": in_basis[0, 1],
+         "positive_definite": positive_definite, "inverse": inverse,
+         "inverse_product": inverse_product, "gram_in_basis": gram_in_basis,
+         "singular_values": singular_values, "ratio": ratio,
+         "whitening_gamma": solutions[0]},
+    )
+
+
+def audit_gauge_check(user_gauge: sp.MatrixBase | None = None, p: int = 2) -> Derivation:
+    r"""Check that :math:`(A M^{-\top}, B M)` has the product :math:`A B^\top`.
+
+    A CHECK, used in ``chapters/audit.md``. With the audit's gauge
+    :math:`M = Q \Lambda^\gamma Q^\top` (``k = 2``, as in
+    :func:`audit_gauge_spectrum`) and symbolic factors ``A, B`` of shape
+    (p, 2), it multiplies out :math:`(A M^{-\top})(B M)^\top - A B^\top` and
+    reduces it to the zero matrix.
+
+    Parameters
+    ----------
+    user_gauge : sympy matrix, optional
+        The matrix applied to ``A``. Defaults to
+        :math:`M^{-\top} = Q \Lambda^{-\gamma} Q^\top`; pass e.g. ``M`` itself
+        (the result's ``"M"`` of :func:`audit_gauge_spectrum`) to watch the
+        check fail.
+    p : int, default 2
+        Number of items (rows of ``A`` and ``B``).
+
+    Returns
+    -------
+    Derivation
+        ``kind == "check"``; ``result``: ``A``, ``B``, ``M``, ``user_gauge``,
+        ``residual`` and ``holds``.
+    """
+    p = _check_size(p, "p")
+    gamma = AUDIT_GAMMA
+    Q, _, M, (l1, l2) = _audit_gauge(gamma)
+    if user_gauge is None:
+        user_gauge = _audit_matrix(Q * sp.diag(l1**-gamma, l2**-gamma) * Q.T).T
+    else:
+        user_gauge = _square(user_gauge, "user_gauge")
+        if user_gauge.shape != (2, 2):
+            raise ValueError(f"user_gauge must be 2 x 2, got shape {user_gauge.shape}")
+    A = _symbol_matrix("a", p, 2, real=True)
+    B = _symbol_matrix("b", p, 2, real=True)
+    # Reduce the 2 x 2 core first: (A N)(B M)^T = A (N M^T) B^T.
+    core = _audit_matrix(user_gauge * M.T)
+    residual = _audit_matrix(A * core * B.T - A * B.T)
+    holds = _is_zero_matrix(residual)
+    steps = (
+        Step("Symbolic factors; the audit regauges the items with $M$ and the users "
+             "with $N$.", sp.Tuple(_eq("A", A), _eq("B", B), _eq("N", user_gauge))),
+        Step("The part of $(A N)(B M)^T = A \\, N M^T B^T$ that the gauge contributes.",
+             _eq(_name("N M^{T}"), core)),
+        Step("Subtract the original product $A B^T$.",
+             _eq(_name("(A N)(B M)^{T} - A B^{T}"), residual)),
+    )
+    return Derivation(
+        "The audit's gauges change no prediction", steps,
+        {"A": A, "B": B, "M": M, "user_gauge": user_gauge, "residual": residual,
+         "holds": holds},
+        kind="check",
+    )
