@@ -45,10 +45,22 @@ def __getattr__(name):
     raise AttributeError(f"module 'cossim' has no attribute {name!r}")
 
 
+from cossim.training import (  # noqa: E402  (kept next to its __all__ entries)
+    GramDecomposition,
+    TrainingResult,
+    factorization_loss_and_gradients,
+    train_factorization,
+)
+
 __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
+    # training the factorization by gradient descent and Adam: cossim.training
+    "GramDecomposition",
+    "TrainingResult",
+    "factorization_loss_and_gradients",
+    "train_factorization",
     # real data and the gauge audit: cossim.datasets and cossim.audit
     "MovieRatings",
     "NeighbourStability",
