@@ -122,8 +122,8 @@ def top_svd(X, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     columns belonging to (numerically) zero singular values are then the
     orthonormal completion that LAPACK returns, and those singular values
     may come out as tiny positive numbers (of order ``eps * sigma_1``) rather
-    than exact zeros.  When ``n < p`` the exact SVD
-    (``numpy.linalg.svd(X, full_matrices=False)``) is always used.
+    than exact zeros.  When ``n < p`` the same is done for ``X^T`` (its
+    ``n x n`` Gram matrix) with the roles of ``U`` and ``V`` swapped.
 
     Examples
     --------
@@ -173,6 +173,13 @@ def _top_singular(X, k: int, want_u: bool):
     n, p = X.shape
     k = check_rank(k, min(n, p), "k")
     integral_dtype = isinstance(raw_dtype, np.dtype) and raw_dtype.kind in "biu"
+
+    if n < p:
+        # X^T has more rows than columns: take its Gram route (n x n) and swap the roles of
+        # U and V, X = (U_t s V_t^T)^T = V_t s U_t^T; then fix the signs by V as usual.
+        U_t, s, V_t = _top_singular(X.T, k, want_u=True)
+        U, V = _fix_signs(V_t, U_t)
+        return (np.ascontiguousarray(U) if want_u else None), s, np.ascontiguousarray(V)
 
     if n >= p:
         with np.errstate(over="ignore", under="ignore", invalid="ignore"):
