@@ -33,6 +33,14 @@ from cossim.metrics import (
 )
 from cossim.simulate import SimulatedInteractions, sample_without_replacement, simulate_clustered_interactions
 from cossim.datasets import MovieRatings, load_movielens_100k, read_recbole_movies
+from cossim.evaluation import (
+    LambdaSelection,
+    label_jaccard,
+    recall_at_k,
+    select_lambda,
+    shared_neighbours,
+    split_per_user,
+)
 
 
 def __getattr__(name):
@@ -56,6 +64,13 @@ __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
+    # held-out evaluation for choosing lambda: cossim.evaluation
+    "LambdaSelection",
+    "label_jaccard",
+    "recall_at_k",
+    "select_lambda",
+    "shared_neighbours",
+    "split_per_user",
     # training the factorization by gradient descent and Adam: cossim.training
     "GramDecomposition",
     "TrainingResult",
