@@ -41,6 +41,20 @@ from cossim.evaluation import (
     shared_neighbours,
     split_per_user,
 )
+from cossim.remedies import (
+    CosineModelResult,
+    cosine_model_loss_and_gradients,
+    gram_matrix,
+    gram_spectrum,
+    inverse_propensity_weights,
+    normalize_rows,
+    normalize_rows_vjp,
+    projected_item_similarity,
+    sphere_gauge_directions,
+    sphere_regauge,
+    standardise_columns,
+    train_cosine_model,
+)
 
 
 def __getattr__(name):
@@ -64,6 +78,19 @@ __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
+    # the remedies of the paper's section 3: cossim.remedies
+    "CosineModelResult",
+    "cosine_model_loss_and_gradients",
+    "gram_matrix",
+    "gram_spectrum",
+    "inverse_propensity_weights",
+    "normalize_rows",
+    "normalize_rows_vjp",
+    "projected_item_similarity",
+    "sphere_gauge_directions",
+    "sphere_regauge",
+    "standardise_columns",
+    "train_cosine_model",
     # held-out evaluation for choosing lambda: cossim.evaluation
     "LambdaSelection",
     "label_jaccard",

@@ -1,0 +1,835 @@
+"""The remedies of the paper's section 3, implemented so that they can be measured.
+
+Used in ``chapters/remedies.md`` ("Remedies, measured").  Steck, Ekanadham &
+Kallus (2024) list three ways out of the arbitrary cosine; this module
+implements each, plus the post-hoc normalisation that is *not* a way out:
+
+1. **Training with respect to cosine similarity.**  The model
+   ``X ~ X A N(B)^T``, where ``N`` scales every row of ``B`` to unit length,
+   trained on a loss of the form of objective (1):
+   :func:`cosine_model_loss_and_gradients`, :func:`train_cosine_model`.
+   The freedom that survives on the sphere: :func:`sphere_gauge_directions`,
+   :func:`sphere_regauge`.  The gradient of the row normalisation:
+   :func:`normalize_rows`, :func:`normalize_rows_vjp`.
+2. **Avoiding the embedding space.**  Cosines of the columns of the
+   ``p x p`` matrix ``W = A B^T`` or of the predictions ``X W``, which no
+   gauge changes: :func:`projected_item_similarity`.
+3. **Normalising before learning.**  :func:`standardise_columns` and
+   :func:`inverse_propensity_weights` transform ``X`` before a fit;
+   :func:`gram_matrix` and :func:`gram_spectrum` let the fits of
+   :mod:`cossim.models` run from a (transformed) Gram matrix.
+
+Import flow: this module imports :mod:`numpy`, :mod:`scipy`,
+:mod:`cossim._validation`, and :mod:`cossim.models`;
+nothing below it imports it.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg
+import scipy.optimize
+
+from cossim._validation import as_matrix, check_nonnegative, check_rank
+from cossim.models import Factorization
+
+__all__ = [
+    "CosineModelResult",
+    "cosine_model_loss_and_gradients",
+    "gram_matrix",
+    "gram_spectrum",
+    "inverse_propensity_weights",
+    "normalize_rows",
+    "normalize_rows_vjp",
+    "projected_item_similarity",
+    "sphere_gauge_directions",
+    "sphere_regauge",
+    "standardise_columns",
+    "train_cosine_model",
+]
+
+#: Relative tolerance for "rows of unit length" and for the sphere constraint ``diag(B M B^T) = 1``.
+_UNIT_TOLERANCE = 1e-8
+
+_SPACES = ("weights", "predictions")
+
+
+# --------------------------------------------------------------------------- input checks
+
+
+def _check_gram(G, name: str = "G") -> np.ndarray:
+    """A finite, square, symmetric matrix (``X^T X``), symmetrised exactly."""
+    G = as_matrix(G, name)
+    p = G.shape[0]
+    if G.shape != (p, p):
+        raise ValueError(f"{name} must be a square matrix (X^T X), got shape {G.shape}")
+    scale = max(float(np.max(np.abs(G))), np.finfo(np.float64).tiny)
+    if np.max(np.abs(G - G.T)) > 1e-10 * scale:
+        raise ValueError(f"{name} must be symmetric (it should be X^T X)")
+    return (G + G.T) / 2.0
+
+
+def _check_no_zero_rows(B: np.ndarray, name: str) -> np.ndarray:
+    """Row norms of ``B``; ``ValueError`` if a row is zero (it has no direction)."""
+    norms = np.sqrt(np.einsum("ij,ij->i", B, B))
+    zero = np.flatnonzero(norms == 0.0)
+    if zero.size:
+        raise ValueError(f"{name} must have no zero rows (row {int(zero[0])} is zero and has no direction)")
+    return norms
+
+
+def _check_factorization(value, name: str) -> Factorization:
+    if not isinstance(value, Factorization):
+        raise ValueError(f"{name} must be a cossim.Factorization, got {type(value).__name__}")
+    return value
+
+
+def _check_unit_rows(B: np.ndarray, name: str) -> None:
+    norms = np.sqrt(np.einsum("ij,ij->i", B, B))
+    worst = float(np.max(np.abs(norms - 1.0)))
+    if worst > _UNIT_TOLERANCE:
+        raise ValueError(
+            f"{name} must have rows of unit length (a model trained on the sphere); "
+            f"the largest deviation of a row norm from 1 is {worst:.3g}"
+        )
+
+
+def _positive_int(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    if int(value) < 1:
+        raise ValueError(f"{name} must be >= 1, got {value}")
+    return int(value)
+
+
+def _cosines_from_gram(K: np.ndarray) -> np.ndarray:
+    """Cosines ``K_ij / sqrt(K_ii K_jj)`` of the vectors whose Gram matrix is ``K``.
+
+    Symmetric with a unit diagonal and entries clipped to ``[-1, 1]``; the
+    rows and columns of vectors of zero length are NaN (as in
+    :func:`cossim.cosine_similarity`).
+    """
+    K = (K + K.T) / 2.0
+    diagonal = np.clip(np.diag(K).copy(), 0.0, None)
+    zero = diagonal <= 0.0
+    scale = np.sqrt(np.where(zero, 1.0, diagonal))
+    C = K / scale[:, None] / scale[None, :]
+    np.fill_diagonal(C, 1.0)
+    np.clip(C, -1.0, 1.0, out=C)
+    C[zero, :] = np.nan
+    C[:, zero] = np.nan
+    return C
+
+
+# --------------------------------------------------------------------------- remedy 1: the sphere
+
+
+def normalize_rows(B) -> np.ndarray:
+    """Scale every row of ``B`` to unit length: ``N(B) = diag(1 / ||b_i||) B``.
+
+    Derived in ``chapters/remedies.md`` ("Remedies, measured"): the map that
+    puts the item embeddings on the unit sphere inside the model.
+
+    Parameters
+    ----------
+    B : array_like, shape (p, k)
+        One embedding per row; no row may be zero.
+
+    Returns
+    -------
+    ndarray, shape (p, k)
+        ``b_i / ||b_i||`` in row ``i``.
+
+    Raises
+    ------
+    ValueError
+        If ``B`` is not a finite, non-empty 2-D real array, or has a zero row.
+
+    Examples
+    --------
+    >>> normalize_rows([[3.0, 4.0], [0.0, -2.0]])
+    array([[ 0.6,  0.8],
+           [ 0. , -1. ]])
+    """
+    B = as_matrix(B, "B")
+    norms = _check_no_zero_rows(B, "B")
+    return B / norms[:, None]
+
+
+def normalize_rows_vjp(B, upstream) -> np.ndarray:
+    """The gradient through the row normalisation: ``dL/dB`` from ``dL/dN(B)``.
+
+    Derived in ``chapters/remedies.md`` ("Remedies, measured").  The Jacobian
+    of ``n = b / ||b||`` is ``(I - n n^T) / ||b||``, symmetric, so row ``i`` of
+    the result is ``(u_i - <u_i, n_i> n_i) / ||b_i||`` with ``u_i`` row ``i`` of
+    ``upstream``: the part of the upstream gradient tangent to the sphere,
+    divided by the row's length.  The radial part is lost, because ``N(B)``
+    does not change when a row of ``B`` is scaled.
+
+    Parameters
+    ----------
+    B : array_like, shape (p, k)
+        The unnormalised rows (no row zero).
+    upstream : array_like, shape (p, k)
+        ``dL/dN(B)``, the gradient of a scalar ``L`` with respect to ``N(B)``.
+
+    Returns
+    -------
+    ndarray, shape (p, k)
+        ``dL/dB``; every row is orthogonal to the corresponding row of ``B``.
+
+    Raises
+    ------
+    ValueError
+        If ``B`` or ``upstream`` is not a finite 2-D real array, ``B`` has a
+        zero row, or the shapes differ (the message names ``upstream``).
+    """
+    B = as_matrix(B, "B")
+    U = as_matrix(upstream, "upstream")
+    if U.shape != B.shape:
+        raise ValueError(f"upstream must have the shape of B {B.shape}, got {U.shape}")
+    norms = _check_no_zero_rows(B, "B")
+    N = B / norms[:, None]
+    radial = np.einsum("ij,ij->i", U, N)
+    return (U - radial[:, None] * N) / norms[:, None]
+
+
+def _sphere_loss_terms(G, trace_G, A, Y, lam):
+    """Loss and gradients for ``A`` and ``Y = N(B)`` of the sphere model (unchecked)."""
+    k = A.shape[1]
+    GAY = G @ np.hstack([A, Y])  # one product with G instead of two
+    GA, GY = GAY[:, :k], GAY[:, k:]
+    H = A.T @ GA  # A^T G A
+    C = Y.T @ Y
+    AtA = A.T @ A
+    loss = trace_G - 2.0 * float(np.sum(GA * Y)) + float(np.sum(H * C)) + lam * float(np.sum(AtA * C))
+    grad_A = 2.0 * (GA @ C - GY) + (2.0 * lam) * (A @ C)
+    grad_Y = 2.0 * (Y @ H - GA) + (2.0 * lam) * (Y @ AtA)
+    return loss, grad_A, grad_Y
+
+
+def cosine_model_loss_and_gradients(G, A, B, lam: float) -> tuple[float, np.ndarray, np.ndarray]:
+    """Loss and gradients of the sphere model ``X ~ X A N(B)^T`` under the product penalty.
+
+    Derived in ``chapters/remedies.md`` ("Remedies, measured"), remedy 1 of
+    the paper: the item embeddings are normalised *inside* the model, and the
+    loss is objective (1) for ``W = A N(B)^T``,
+
+        L(A, B) = ||X - X A N(B)^T||_F^2 + lam ||A N(B)^T||_F^2,
+
+    computed from the Gram matrix ``G = X^T X`` as
+    ``tr(G) - 2 <G A, Y> + <A^T G A, Y^T Y> + lam <A^T A, Y^T Y>`` with
+    ``Y = N(B)`` and ``<P, Q> = tr(P^T Q)``.
+
+    Parameters
+    ----------
+    G : array_like, shape (p, p)
+        ``X^T X`` (finite, symmetric; positive semi-definiteness is not checked).
+    A : array_like, shape (p, k)
+        Encoder; the user embeddings are the rows of ``X A``.
+    B : array_like, shape (p, k)
+        Unnormalised item parameters; the item embeddings are the rows of
+        ``N(B)``.  No row may be zero.
+    lam : float
+        Penalty weight ``lam >= 0``.
+
+    Returns
+    -------
+    loss : float
+    grad_A : ndarray, shape (p, k)
+        ``2 (G A Y^T Y - G Y) + 2 lam A Y^T Y``.
+    grad_B : ndarray, shape (p, k)
+        :func:`normalize_rows_vjp` of ``dL/dY = 2 (Y A^T G A - G A) + 2 lam Y A^T A``.
+
+    Raises
+    ------
+    ValueError
+        For a ``G`` that is not a finite square symmetric matrix, ``A`` or
+        ``B`` of the wrong shape, a zero row in ``B``, or ``lam < 0``.
+
+    Notes
+    -----
+    Cost ``O(p^2 k)``, independent of the number of users.  The loss carries
+    an absolute rounding error of order ``eps * tr(G)``.
+    """
+    G = _check_gram(G)
+    p = G.shape[0]
+    A = as_matrix(A, "A")
+    B = as_matrix(B, "B")
+    if A.shape[0] != p:
+        raise ValueError(f"A must have {p} rows (the size of G), got shape {A.shape}")
+    if B.shape != A.shape:
+        raise ValueError(f"B must have the same shape as A {A.shape}, got shape {B.shape}")
+    lam = check_nonnegative(lam, "lam")
+    norms = _check_no_zero_rows(B, "B")
+    Y = B / norms[:, None]
+    loss, grad_A, grad_Y = _sphere_loss_terms(G, float(np.trace(G)), A, Y, lam)
+    return loss, grad_A, normalize_rows_vjp(B, grad_Y)
+
+
+@dataclass(frozen=True, eq=False)
+class CosineModelResult:
+    """What :func:`train_cosine_model` returns.
+
+    Used in ``chapters/remedies.md`` ("Remedies, measured").
+
+    Attributes
+    ----------
+    factorization : Factorization
+        ``A`` (shape (p, k)) and the item embeddings ``N(B)`` (unit rows): the
+        trained model predicts ``X A N(B)^T``.
+    loss : float
+        The loss :func:`cosine_model_loss_and_gradients` at the result.
+    loss_history : ndarray, shape (n_iter + 1,)
+        The loss at the initial point and after every iteration.
+    grad_norm : float
+        Frobenius norm of the gradient with respect to ``B``, evaluated at the
+        returned unit-length rows (the gradient along the sphere; the gradient
+        with respect to ``A`` is zero there up to rounding, because ``A`` is the
+        exact minimiser for the final ``B``).
+    n_iter : int
+        Iterations of L-BFGS taken.
+    converged : bool
+        Whether L-BFGS stopped on its tolerances rather than on ``max_iter``.
+    """
+
+    factorization: Factorization
+    loss: float
+    loss_history: np.ndarray
+    grad_norm: float
+    n_iter: int
+    converged: bool
+
+    def __post_init__(self) -> None:
+        self.loss_history.setflags(write=False)
+
+
+def _check_init(init, p: int, k: int) -> np.ndarray:
+    if isinstance(init, Factorization):
+        B0 = init.B
+    else:
+        B0 = as_matrix(init, "init")
+    if B0.shape != (p, k):
+        raise ValueError(f"init must have shape ({p}, {k}), got {B0.shape}")
+    _check_no_zero_rows(B0, "init")
+    return np.array(B0, dtype=np.float64)
+
+
+def train_cosine_model(
+    G,
+    k: int,
+    lam: float,
+    *,
+    init=None,
+    seed: int | np.random.Generator | None = 0,
+    max_iter: int = 300,
+    tol: float = 1e-12,
+) -> CosineModelResult:
+    """Train the sphere model ``X ~ X A N(B)^T`` on the product-penalty loss.
+
+    Derived and used in ``chapters/remedies.md`` ("Remedies, measured"):
+    remedy 1 of the paper, "train with respect to cosine similarity".  The
+    loss is that of :func:`cosine_model_loss_and_gradients`.
+
+    For a fixed ``Y = N(B)`` the loss is a strictly convex quadratic in ``A``
+    (for ``lam > 0``) with the minimiser ``A*(Y) = S Y (Y^T Y)^{-1}``, where
+    ``S = (G + lam I)^{-1} G``.  Substituting it leaves a function of ``B``
+    alone ("variable projection"),
+
+        f(B) = tr(G) - tr((Y^T Y)^{-1} Y^T T Y),   T = G (G + lam I)^{-1} G,
+
+    with gradient :func:`normalize_rows_vjp` of
+    ``-2 (I - Y (Y^T Y)^{-1} Y^T) T Y (Y^T Y)^{-1}``.  It is minimised by
+    L-BFGS (``scipy.optimize.minimize``); each iteration costs one
+    ``p x p`` by ``p x k`` product.  At every iterate the pair
+    ``(A*(Y), B)`` is a point of the original model with loss ``f(B)``.
+
+    Parameters
+    ----------
+    G : array_like, shape (p, p)
+        ``X^T X`` (see :func:`gram_matrix`).
+    k : int
+        Number of latent dimensions, ``1 <= k <= p``.
+    lam : float
+        Penalty weight, ``lam > 0`` (units of ``sigma**2``, as in objective (1)).
+    init : array_like of shape (p, k) or Factorization, optional
+        Starting ``B`` (for a Factorization, its ``B``); no row may be zero.
+        Default: standard normal entries drawn with ``seed``.
+    seed : int, numpy.random.Generator or None, default 0
+        Seed of the random start; ignored when ``init`` is given.
+    max_iter : int, default 300
+        Largest number of L-BFGS iterations.
+    tol : float, default 1e-12
+        Stop when the loss decreases by less than ``tol`` relative to its size
+        in one iteration (L-BFGS's ``ftol``), ``tol > 0``.
+
+    Returns
+    -------
+    CosineModelResult
+
+    Raises
+    ------
+    ValueError
+        For a bad ``G``, ``k`` outside ``1..p``, ``lam`` not finite and
+        positive, a bad ``init`` (wrong shape, zero row), ``max_iter < 1``,
+        ``tol`` not positive, or a bad ``seed``.
+
+    Notes
+    -----
+    If ``Y^T Y`` becomes singular (the normalised rows span fewer than ``k``
+    dimensions) the loss is reported as infinite there and the line search
+    steps back.
+    """
+    G = _check_gram(G)
+    p = G.shape[0]
+    k = check_rank(k, p, "k")
+    lam = check_nonnegative(lam, "lam")
+    if lam == 0:
+        raise ValueError("lam must be > 0 (for lam = 0 the encoder A is not determined by B)")
+    max_iter = _positive_int(max_iter, "max_iter")
+    tol = check_nonnegative(tol, "tol")
+    if tol == 0:
+        raise ValueError("tol must be > 0")
+    if init is None:
+        if isinstance(seed, bool):
+            raise ValueError(f"seed must be an int, a numpy Generator or None, got {seed!r}")
+        try:
+            rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"seed must be a non-negative int, a numpy Generator or None, got {seed!r}") from error
+        B0 = rng.standard_normal((p, k))
+    else:
+        B0 = _check_init(init, p, k)
+
+    trace_G = float(np.trace(G))
+    factor = scipy.linalg.cho_factor(G + lam * np.eye(p))
+    S = scipy.linalg.cho_solve(factor, G)  # (G + lam I)^{-1} G, which commutes with G
+    T = G - lam * S  # G (G + lam I)^{-1} G
+    T = (T + T.T) / 2.0
+
+    def reduced(flat: np.ndarray) -> tuple[float, np.ndarray]:
+        B = flat.reshape(p, k)
+        norms = np.sqrt(np.einsum("ij,ij->i", B, B))
+        if np.any(norms == 0.0):
+            return np.inf, np.zeros_like(flat)
+        Y = B / norms[:, None]
+        # Three matrix products per evaluation (few calls keep threaded BLAS efficient).
+        Y_TY = np.hstack([Y, T @ Y])
+        small = Y.T @ Y_TY  # [Y^T Y, Y^T T Y]
+        C, YTY = small[:, :k], small[:, k:]
+        try:
+            C_inv = np.linalg.inv(C)
+        except np.linalg.LinAlgError:
+            return np.inf, np.zeros_like(flat)
+        loss = trace_G - float(np.sum(YTY * C_inv))
+        # -2 (T Y C^{-1} - Y C^{-1} Y^T T Y C^{-1})
+        grad_Y = -2.0 * (Y_TY @ np.vstack([-(C_inv @ YTY @ C_inv), C_inv]))
+        radial = np.einsum("ij,ij->i", grad_Y, Y)
+        grad_B = (grad_Y - radial[:, None] * Y) / norms[:, None]
+        return loss, grad_B.ravel()
+
+    history = [reduced(B0.ravel())[0]]
+
+    def record(intermediate_result) -> None:
+        history.append(float(intermediate_result.fun))
+
+    outcome = scipy.optimize.minimize(
+        reduced,
+        B0.ravel(),
+        jac=True,
+        method="L-BFGS-B",
+        callback=record,
+        options={"maxiter": max_iter, "ftol": tol, "gtol": 0.0, "maxcor": 20},
+    )
+    B = outcome.x.reshape(p, k)
+    Y = normalize_rows(B)
+    A = S @ Y @ np.linalg.inv(Y.T @ Y)
+    loss, _, grad_Y = _sphere_loss_terms(G, trace_G, A, Y, lam)
+    grad_B = normalize_rows_vjp(Y, grad_Y)  # at the returned, unit-length rows
+    return CosineModelResult(
+        factorization=Factorization(A, Y),
+        loss=loss,
+        loss_history=np.array(history, dtype=np.float64),
+        grad_norm=float(np.linalg.norm(grad_B)),
+        n_iter=int(outcome.nit),
+        converged=bool(outcome.nit < max_iter),
+    )
+
+
+def _symmetric_basis_coefficients(Y: np.ndarray) -> np.ndarray:
+    """Matrix of the linear map ``Delta -> diag(Y Delta Y^T)`` in Frobenius-orthonormal coordinates.
+
+    A symmetric ``k x k`` matrix ``Delta`` has coordinates ``Delta_aa`` and
+    ``sqrt(2) Delta_ab`` (``a < b``), in the order of ``np.triu_indices(k)``;
+    then the Frobenius norm of ``Delta`` is the Euclidean norm of its coordinates.
+    """
+    k = Y.shape[1]
+    rows, cols = np.triu_indices(k)
+    weight = np.where(rows == cols, 1.0, np.sqrt(2.0))
+    return Y[:, rows] * Y[:, cols] * weight
+
+
+def _symmetric_from_coordinates(x: np.ndarray, k: int) -> np.ndarray:
+    rows, cols = np.triu_indices(k)
+    weight = np.where(rows == cols, 1.0, np.sqrt(2.0))
+    M = np.zeros((k, k))
+    M[rows, cols] = x / weight
+    return M + np.triu(M, 1).T
+
+
+def sphere_gauge_directions(B) -> np.ndarray:
+    """The directions in which the gauge of a model on the sphere can still move.
+
+    Derived in ``chapters/remedies.md`` ("Remedies, measured").  For item
+    embeddings ``Y = N(B)`` on the unit sphere and a symmetric positive-definite
+    ``M`` with ``diag(Y M Y^T) = 1``, the pair ``(A M^{-1/2}, Y M^{1/2})`` is
+    again on the sphere and has the same ``A Y^T``, hence the same loss
+    (:func:`sphere_regauge`).  Near ``M = I`` these ``M`` form the affine space
+    ``I + span(directions)``, where the directions are the symmetric
+    ``Delta`` with ``diag(Y Delta Y^T) = 0``.  There are at least
+    ``k (k + 1) / 2 - p`` of them.
+
+    Parameters
+    ----------
+    B : array_like, shape (p, k)
+        Item parameters (no row zero); only ``N(B)`` matters.
+
+    Returns
+    -------
+    ndarray, shape (m, k, k)
+        An orthonormal basis (in the Frobenius inner product) of the symmetric
+        ``Delta`` with ``diag(N(B) Delta N(B)^T) = 0``; ``m = 0`` when the only
+        such matrix is zero.
+
+    Raises
+    ------
+    ValueError
+        If ``B`` is not a finite 2-D real array or has a zero row.
+
+    Notes
+    -----
+    Computed from the singular value decomposition of the ``p x k(k+1)/2``
+    matrix of the map; singular values below ``max(p, k(k+1)/2) * eps`` times
+    the largest count as zero.  Cost ``O(p k^4)`` at worst: about a second
+    for ``p = 1,000`` and ``k = 50``.
+    """
+    Y = normalize_rows(B)
+    k = Y.shape[1]
+    K = _symmetric_basis_coefficients(Y)
+    _, singular_values, Vt = np.linalg.svd(K, full_matrices=True)
+    tolerance = max(K.shape) * np.finfo(np.float64).eps * (singular_values[0] if singular_values.size else 0.0)
+    rank = int(np.count_nonzero(singular_values > tolerance))
+    null = Vt[rank:]
+    return np.array([_symmetric_from_coordinates(x, k) for x in null]).reshape(null.shape[0], k, k)
+
+
+def sphere_regauge(f: Factorization, M) -> Factorization:
+    """Move a model on the sphere along its remaining freedom: ``(A M^{-1/2}, B M^{1/2})``.
+
+    Derived in ``chapters/remedies.md`` ("Remedies, measured").  If the rows
+    of ``B`` have unit length and ``diag(B M B^T) = 1``, the rows of
+    ``B M^{1/2}`` have unit length too, so the new pair is again a model on the
+    sphere, and ``A M^{-1/2} (B M^{1/2})^T = A B^T``: every prediction and the
+    loss are unchanged, while the item cosines become ``B M B^T``.
+
+    Parameters
+    ----------
+    f : Factorization
+        ``A`` and item embeddings ``B`` with unit rows (e.g. from
+        :func:`train_cosine_model`).
+    M : array_like, shape (k, k)
+        Symmetric positive definite, with ``diag(B M B^T) = 1`` (relative
+        tolerance 1e-8); e.g. ``I + t Delta`` with ``Delta`` from
+        :func:`sphere_gauge_directions` and ``t`` small enough.
+
+    Returns
+    -------
+    Factorization
+        ``(A M^{-1/2}, B M^{1/2})`` with the symmetric square roots.
+
+    Raises
+    ------
+    ValueError
+        If ``f`` is not a Factorization or its ``B`` does not have unit rows
+        (naming ``f``); if ``M`` is not a finite symmetric positive-definite
+        ``k x k`` matrix, or violates ``diag(B M B^T) = 1`` (naming ``M``).
+    """
+    f = _check_factorization(f, "f")
+    _check_unit_rows(f.B, "f")
+    M = as_matrix(M, "M")
+    k = f.k
+    if M.shape != (k, k):
+        raise ValueError(f"M must be a {k} x {k} matrix, got shape {M.shape}")
+    if np.max(np.abs(M - M.T)) > 1e-10 * max(float(np.max(np.abs(M))), 1.0):
+        raise ValueError("M must be symmetric")
+    M = (M + M.T) / 2.0
+    values, vectors = np.linalg.eigh(M)
+    if not values[0] > k * np.finfo(np.float64).eps * max(values[-1], 0.0):
+        raise ValueError(f"M must be positive definite, but its smallest eigenvalue is {values[0]:.3g}")
+    constraint = np.einsum("ij,jk,ik->i", f.B, M, f.B)
+    worst = float(np.max(np.abs(constraint - 1.0)))
+    if worst > _UNIT_TOLERANCE:
+        raise ValueError(
+            f"M must keep the rows on the sphere, diag(B M B^T) = 1; the largest deviation is {worst:.3g}"
+        )
+    root = (vectors * np.sqrt(values)) @ vectors.T
+    inverse_root = (vectors / np.sqrt(values)) @ vectors.T
+    return Factorization(f.A @ inverse_root, f.B @ root)
+
+
+# --------------------------------------------------------------------------- remedy 2: project back
+
+
+def projected_item_similarity(f: Factorization, X=None, space: str = "weights", *, gram=None) -> np.ndarray:
+    """Item-item cosines taken outside the embedding space, which no gauge changes.
+
+    Derived in ``chapters/remedies.md`` ("Remedies, measured"), remedy 2 of
+    the paper: the product ``W = A B^T`` (p x p) and the predictions ``X W``
+    (n x p) are the same for ``(A, B)`` and ``(A G, B G^{-T})`` for every
+    invertible ``G``, so cosines computed from them do not depend on the gauge.
+
+    Parameters
+    ----------
+    f : Factorization
+        Factors ``A, B`` of shape (p, k).
+    X : array_like, shape (n, p), optional
+        The data; needed for ``space="predictions"`` unless ``gram`` is given.
+    space : {"weights", "predictions"}, default "weights"
+        ``"weights"``: cosines between the columns of ``W = A B^T`` (column
+        ``i`` holds the weights with which every item's data predicts item
+        ``i``).  ``"predictions"``: cosines between the columns of ``X W``
+        (column ``i`` is the predicted score of item ``i`` for every user).
+    gram : array_like, shape (p, p), optional, keyword only
+        ``X^T X``, used instead of ``X`` for ``"predictions"`` (then
+        ``X`` is ignored).
+
+    Returns
+    -------
+    ndarray, shape (p, p)
+        Symmetric, ones on the diagonal; NaN in the rows and columns of items
+        whose column is zero.  Computed from Gram matrices: ``W^T W = B (A^T A)
+        B^T`` and ``(X W)^T (X W) = B (A^T X^T X A) B^T``, so the cost is
+        ``O(p^2 k)`` plus, for ``X``, one ``n p k`` product.
+
+    Raises
+    ------
+    ValueError
+        If ``f`` is not a Factorization, ``space`` is unknown, or for
+        ``"predictions"`` neither ``X`` nor ``gram`` is given, or the one given
+        is bad or does not have ``p`` columns.
+    """
+    f = _check_factorization(f, "f")
+    if space not in _SPACES:
+        raise ValueError(f"space must be one of {_SPACES}, got {space!r}")
+    A, B = f.A, f.B
+    if space == "weights":
+        middle = A.T @ A
+    elif gram is not None:
+        G = _check_gram(gram, "gram")
+        if G.shape[0] != f.p:
+            raise ValueError(f"gram must be {f.p} x {f.p} (one row per item), got shape {G.shape}")
+        middle = A.T @ G @ A
+    elif X is not None:
+        X = as_matrix(X, "X")
+        if X.shape[1] != f.p:
+            raise ValueError(f"X must have {f.p} columns (one per item), got shape {X.shape}")
+        XA = X @ A
+        middle = XA.T @ XA
+    else:
+        raise ValueError('X (or gram) is needed for space="predictions"')
+    middle = (middle + middle.T) / 2.0
+    return _cosines_from_gram(B @ middle @ B.T)
+
+
+# --------------------------------------------------------------------------- remedy 3: normalise first
+
+
+def standardise_columns(X, *, center: bool = True, preserve_norm: bool = False) -> np.ndarray:
+    """Standardise every column (item) of ``X`` before learning.
+
+    Derived in ``chapters/remedies.md`` ("Remedies, measured"), remedy 3 of
+    the paper.  With ``center=True`` each column gets mean 0 and variance 1
+    (population variance, ``ddof=0``): ``(x_i - mean_i) / std_i``.  With
+    ``center=False`` each column is only divided by its root mean square, so
+    that the mean of its squares is 1 (the column has Euclidean norm
+    ``sqrt(n)``: unit norm up to one common factor, which keeps the scale of
+    ``X``, and so the meaning of a penalty weight, comparable to the raw data).
+
+    Parameters
+    ----------
+    X : array_like, shape (n, p)
+        Data, users by items, ``n >= 2`` when centring.
+    center : bool, default True
+        Subtract the column means first.
+    preserve_norm : bool, default False
+        Multiply the result by one common factor so that its Frobenius norm
+        equals that of ``X`` (all columns then have the same variance
+        ``||X||_F^2 / (n p)`` instead of 1): the singular values keep the
+        overall scale of the data, so a penalty weight tuned for ``X`` bites
+        at the same scale (as in :func:`inverse_propensity_weights`).
+
+    Returns
+    -------
+    ndarray of float64, shape (n, p)
+
+    Raises
+    ------
+    ValueError
+        If ``X`` is not a finite 2-D real array, has a single row while
+        centring, or has a constant column (centring) or a zero column (not
+        centring), which cannot be scaled to unit variance; the message names ``X``.
+
+    Examples
+    --------
+    >>> standardise_columns([[0.0, 1.0], [2.0, 3.0]])
+    array([[-1., -1.],
+           [ 1.,  1.]])
+    """
+    X = np.asarray(as_matrix(X, "X"), dtype=np.float64)
+    original_norm = float(np.linalg.norm(X))
+    if center:
+        if X.shape[0] < 2:
+            raise ValueError(f"X must have at least 2 rows to be centred, got shape {X.shape}")
+        X = X - X.mean(axis=0)
+    scale = np.sqrt(np.mean(X * X, axis=0))
+    bad = np.flatnonzero(scale == 0.0)
+    if bad.size:
+        what = "constant" if center else "zero"
+        raise ValueError(f"X has a {what} column (column {int(bad[0])}) that cannot be scaled to unit variance")
+    if preserve_norm:
+        # Every standardised column has squared norm n, so the whole matrix has n p.
+        scale = scale * (np.sqrt(X.size) / original_norm)
+    return X / scale
+
+
+def inverse_propensity_weights(X, exponent: float, *, preserve_norm: bool = True) -> np.ndarray:
+    """Item weights ``popularity_i ** (-exponent)`` that damp popular items before learning.
+
+    Derived in ``chapters/remedies.md`` ("Remedies, measured"), remedy 3 of
+    the paper (inverse propensity weighting).  The popularity of item ``i``
+    is its column sum (for 0/1 data, the number of users who chose it).
+    Multiplying column ``i`` of ``X`` by ``w_i`` divides it by
+    ``popularity_i ** exponent``: ``exponent = 1`` equalises the column sums,
+    ``1/2`` equalises the column norms of 0/1 data, and ``3/4`` borrows the
+    exponent word2vec uses to flatten word frequencies.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, p)
+        Non-negative data, users by items; every column must have a positive sum.
+    exponent : float
+        ``exponent >= 0``; 0 gives equal weights.
+    preserve_norm : bool, default True
+        Rescale the weights by one common factor so that ``X * w`` has the
+        Frobenius norm of ``X``: the singular values keep their overall scale,
+        so a penalty weight ``lam`` tuned for ``X`` bites at the same scale.
+
+    Returns
+    -------
+    ndarray of float64, shape (p,)
+        Positive weights; the weighted data is ``X * w`` (broadcast over rows).
+
+    Raises
+    ------
+    ValueError
+        If ``X`` is not a finite 2-D real array, has a negative entry or a
+        column with sum 0 (naming ``X``), or ``exponent`` is negative or not
+        finite (naming ``exponent``).
+
+    Examples
+    --------
+    >>> inverse_propensity_weights([[1.0, 1.0], [1.0, 0.0], [1.0, 0.0], [1.0, 0.0]],
+    ...                            1.0, preserve_norm=False)
+    array([0.25, 1.  ])
+    """
+    X = as_matrix(X, "X")
+    exponent = check_nonnegative(exponent, "exponent")
+    if np.any(X < 0):
+        raise ValueError("X must be non-negative (popularity is a column sum)")
+    popularity = X.sum(axis=0, dtype=np.float64)
+    empty = np.flatnonzero(popularity <= 0)
+    if empty.size:
+        raise ValueError(f"X has a column with sum 0 (column {int(empty[0])}): its popularity is undefined")
+    # Relative to the largest popularity first, so that large exponents cannot overflow.
+    w = (popularity / popularity.max()) ** (-exponent)
+    if preserve_norm:
+        column_norms2 = np.sum(np.asarray(X, dtype=np.float64) ** 2, axis=0)
+        w = w * np.sqrt(column_norms2.sum() / np.sum(w * w * column_norms2))
+    return w
+
+
+def gram_matrix(X) -> np.ndarray:
+    """``X^T X`` in float64, exact for 0/1 data.
+
+    Used in ``chapters/remedies.md`` ("Remedies, measured") to train the
+    sphere model and to fit transformed data without touching the ``n`` rows
+    again.  For 0/1 data with fewer than ``2**24`` rows every partial sum is an
+    integer that float32 holds exactly, so the product is done in float32 (twice
+    as fast) and is still exact.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, p)
+
+    Returns
+    -------
+    ndarray, shape (p, p)
+        Exactly symmetric.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` is not a finite, non-empty 2-D real array.
+    """
+    X = as_matrix(X, "X")
+    if X.shape[0] < 2**24 and np.count_nonzero(X) == np.count_nonzero(X == 1.0):
+        X32 = X.astype(np.float32, copy=False)
+        G = (X32.T @ X32).astype(np.float64)
+    else:
+        G = X.T @ X
+    return (G + G.T) / 2.0
+
+
+def gram_spectrum(G, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The k largest singular values of ``X`` and its right singular vectors, from ``G = X^T X``.
+
+    Used in ``chapters/remedies.md`` ("Remedies, measured"): pass the result as
+    ``spectrum=`` to :func:`cossim.fit_product_penalty` or
+    :func:`cossim.fit_factor_penalty` to fit a transformed ``X`` whose Gram
+    matrix is known (e.g. ``w[:, None] * G * w`` for the columns of ``X``
+    scaled by ``w``).
+
+    Parameters
+    ----------
+    G : array_like, shape (p, p)
+        ``X^T X`` (finite, symmetric).
+    k : int
+        ``1 <= k <= p``.
+
+    Returns
+    -------
+    s : ndarray, shape (k,)
+        ``sqrt`` of the k largest eigenvalues of ``G`` (negative rounding
+        clipped to 0), descending.
+    V : ndarray, shape (p, k)
+        Their orthonormal eigenvectors, with the sign convention of
+        :func:`cossim.top_svd` (the largest-magnitude entry of each column is
+        positive).
+
+    Raises
+    ------
+    ValueError
+        For a bad ``G`` or ``k`` outside ``1..p``.
+    """
+    G = _check_gram(G)
+    p = G.shape[0]
+    k = check_rank(k, p, "k")
+    values, vectors = scipy.linalg.eigh(G, subset_by_index=[p - k, p - 1])
+    values, vectors = values[::-1], vectors[:, ::-1]
+    rows = np.argmax(np.abs(vectors), axis=0)
+    signs = np.sign(vectors[rows, np.arange(k)])
+    signs[signs == 0] = 1.0
+    return np.sqrt(np.clip(values, 0.0, None)), np.ascontiguousarray(vectors * signs)
