@@ -2253,7 +2253,9 @@ def imbalance_dynamics(objective: str = "product") -> Derivation:
         path), ``flow`` (:math:`\dot C` under gradient flow), ``step`` (the
         change of :math:`C` in one step with generic gradients ``P``, ``Q``),
         ``first_order`` (its first-order part with the objective's
-        gradients) and ``conserved`` (bool: ``flow`` is the zero matrix).
+        gradients), ``conserved`` (bool: ``flow`` is the zero matrix) and
+        ``first_order_vanishes`` (bool: so is ``first_order``). The zero
+        matrix is sympy's ``ZeroMatrix``, which does not compare equal to 0.
     """
     objective = _check_training_objective(objective)
     n, p, k = sp.symbols("n p k", integer=True, positive=True)
@@ -2282,7 +2284,7 @@ def imbalance_dynamics(objective: str = "product") -> Derivation:
     # The product rule: d/dh of C along a path, at h = 0.
     product_rule = sp.expand(imbalance(A + h * A_dot, B + h * B_dot)).diff(h).subs(h, 0).doit()
     flow = sp.expand(product_rule.subs({A_dot: -grad_A, B_dot: -grad_B})).doit()
-    if sp.expand(flow + N + N.T).doit() != 0 and not _matrix_is_zero(sp.expand(flow + N + N.T)):
+    if not _matrix_is_zero(sp.expand(flow + N + N.T).doit()):  # pragma: no cover - a sympy regression
         raise RuntimeError(f"the flow derivative {flow} is not -(N + N^T) for N = {N}")
     step = sp.expand(imbalance(A - eta * P, B - eta * Q) - imbalance(A, B)).doit()
     second_order = sp.expand(eta**2 * (P.T * P - Q.T * Q))
@@ -2290,10 +2292,24 @@ def imbalance_dynamics(objective: str = "product") -> Derivation:
     conserved = _matrix_is_zero(flow)
 
     names = {"product": "(1)", "factor": "(2)", "weight_decay": "weight decay"}
+    formulas = {
+        "product": "\\|X - X A B^T\\|^2 + \\lambda \\|A B^T\\|^2",
+        "factor": "\\|X - X A B^T\\|^2 + \\lambda (\\|X A\\|^2 + \\|B\\|^2)",
+        "weight_decay": "\\|X - X A B^T\\|^2 + \\lambda (\\|A\\|^2 + \\|B\\|^2)",
+    }
+    # The change in one step, grouped by powers of eta for display (the same matrix).
+    grouped = sp.MatAdd(
+        sp.MatMul(-eta, sp.MatAdd(A.T * P, P.T * A, -B.T * Q, -Q.T * B, evaluate=False),
+                  evaluate=False),
+        sp.MatMul(eta**2, sp.MatAdd(P.T * P, -Q.T * Q, evaluate=False), evaluate=False),
+        evaluate=False,
+    )
+    if not _matrix_is_zero(sp.expand(grouped - step).doit()):  # pragma: no cover - a sympy regression
+        raise RuntimeError("the grouped form of the step differs from its expansion")
     steps = (
-        Step(f"The objective {names[objective]} as a sum of traces.", _eq("L", loss)),
-        Step("Sympy differentiates it with respect to $A$ and $B$.",
-             sp.Tuple(_eq(_name("\\nabla_A L"), grad_A), _eq(_name("\\nabla_B L"), grad_B))),
+        Step(f"Sympy differentiates $L = {formulas[objective]}$, written as a sum of traces, "
+             "with respect to $A$ ...", _eq(_name("\\nabla_A L"), grad_A)),
+        Step("... and with respect to $B$.", _eq(_name("\\nabla_B L"), grad_B)),
         Step("The matrix that decides everything below.",
              _eq(_name("N = A^{T} \\nabla_A L - (\\nabla_B L)^{T} B"), N)),
         Step("The product rule for the imbalance $C = A^T A - B^T B$ along any path.",
@@ -2301,7 +2317,7 @@ def imbalance_dynamics(objective: str = "product") -> Derivation:
         Step("Gradient flow: substitute $\\dot A = -\\nabla_A L$ and $\\dot B = -\\nabla_B L$.",
              _eq(_name("\\dot C"), flow)),
         Step("One step of gradient descent with step $\\eta$ and gradients $P$, $Q$.",
-             _eq(_name("C_{t+1} - C_t"), step)),
+             _eq(_name("C_{t+1} - C_t"), grouped)),
         Step("Its first-order part, with the gradients of this objective.",
              _eq(_name("C_{t+1} - C_t - \\eta^{2} (P^{T} P - Q^{T} Q)"), first_order)),
     )
@@ -2309,7 +2325,8 @@ def imbalance_dynamics(objective: str = "product") -> Derivation:
         f"How training moves the imbalance, objective {names[objective]}", steps,
         {"X": X, "A": A, "B": B, "lam": lam, "eta": eta, "loss": loss, "grad_A": grad_A,
          "grad_B": grad_B, "N": N, "product_rule": product_rule, "flow": flow, "step": step,
-         "first_order": first_order, "conserved": bool(conserved)},
+         "first_order": first_order, "conserved": bool(conserved),
+         "first_order_vanishes": _matrix_is_zero(first_order)},
     )
 
 
@@ -2377,13 +2394,14 @@ def imbalance_conservation_check(objective: str = "product", n: int = 2, p: int 
     matches = _is_zero_matrix((C_dot - expected).applyfunc(sp.expand))
     steps = (
         Step("Explicit factors.", sp.Tuple(_eq("A", A), _eq("B", B))),
+        Step("Their imbalance.", _eq(_name("C = A^{T} A - B^{T} B"), C)),
         Step("The chain rule over all entries of $A$ and $B$, with every partial derivative "
              "of the loss taken by sympy and the flow $\\dot\\theta = -\\partial L / "
              "\\partial \\theta$, expanded.", _eq(_name("\\dot C"), C_dot)),
     )
+    names = {"product": "(1)", "factor": "(2)", "weight_decay": "weight decay"}
     return Derivation(
-        f"Gradient flow and the imbalance, entry by entry, objective {objective.replace('_', ' ')}",
-        steps,
+        f"Entry by entry: the imbalance, objective {names[objective]}", steps,
         {"X": X, "A": A, "B": B, "loss": loss, "C_dot": C_dot, "expected": expected,
          "matches": bool(matches), "holds": bool(holds)},
         kind="check",
@@ -2474,12 +2492,12 @@ def imbalance_gauge_one_direction() -> Derivation:
     s = sp.Symbol("s", positive=True)
     u, v = sp.symbols("u v", real=True)
     raw = sp.solve([sp.Eq(u - v, delta), sp.Eq(u * v, s**2)], [u, v], dict=True)
-    # a^2 and b^2 are positive: keep the root that is positive at every delta
-    # (test at delta = 0 and at both signs; the other root is negative there).
+    # a^2 and b^2 are positive: keep the root that is positive at test points
+    # (delta of either sign, s = 1); the other root has u = -s at delta = 0.
     chosen = [
         solution for solution in raw
-        if all(solution[u].subs(delta, value).is_positive and solution[v].subs(delta, value).is_positive
-               for value in (0, 1, -1))
+        if all(solution[name].subs({delta: value, s: 1}).is_positive
+               for name in (u, v) for value in (0, 1, -1))
     ]
     if len(chosen) != 1:
         raise RuntimeError(f"expected one positive solution, got {raw}")
@@ -2511,11 +2529,14 @@ def factor_penalty_rescaling_check(power: Any = sp.Rational(1, 2)) -> Derivation
 
     A CHECK, used in ``chapters/training_dynamics.md`` (why objective (2) may
     be trained on ``X / c`` with penalty ``lam / c``). With explicit symbolic
-    2 x 2 ``X``, ``A``, ``B`` and ``c > 0`` it simplifies
-    :math:`L_{X/c,\,\lambda/c}(c^{q} A, c^{-q} B) - L_{X,\lambda}(A, B) / c^2`
-    for objective (2), with :math:`q` = ``power``; the check holds if this is 0
-    for all entries, so that both problems have the same minimisers up to the
-    map, and the rows of :math:`c^{-q} B` have the cosines of the rows of ``B``.
+    2 x 2 ``X``, ``A``, ``B`` and ``c > 0`` it simplifies, term by term, the
+    difference between objective (2) on ``X / c`` with penalty ``lam / c`` at
+    :math:`(c^{q} A, c^{-q} B)` and :math:`L_{X,\lambda}(A, B) / c^2`, with
+    :math:`q` = ``power``: the fit term, the user penalty
+    :math:`\|X A\|^2` and the item penalty :math:`\|B\|^2`. The check holds if
+    all three differences are 0 for all entries, so that both problems have the
+    same minimisers up to the map, and the rows of :math:`c^{-q} B` have the
+    cosines of the rows of ``B``.
 
     Parameters
     ----------
@@ -2526,8 +2547,9 @@ def factor_penalty_rescaling_check(power: Any = sp.Rational(1, 2)) -> Derivation
     Returns
     -------
     Derivation
-        ``kind == "check"``; ``result``: ``c``, ``power``, ``difference``
-        (simplified) and ``holds``.
+        ``kind == "check"``; ``result``: ``c``, ``power``, ``fit_difference``,
+        ``user_difference``, ``item_difference`` (each simplified and
+        factored), ``difference`` (their sum) and ``holds``.
     """
     power = sp.sympify(power)
     c = sp.Symbol("c", positive=True)
@@ -2536,23 +2558,30 @@ def factor_penalty_rescaling_check(power: Any = sp.Rational(1, 2)) -> Derivation
     A = _symbol_matrix("a", 2, 2, real=True)
     B = _symbol_matrix("b", 2, 2, real=True)
 
-    def loss(X: sp.Matrix, A: sp.Matrix, B: sp.Matrix, lam: Any) -> sp.Expr:
-        def sq_norm(M: sp.Matrix) -> sp.Expr:
-            return sum(entry**2 for entry in M)
-        return sq_norm(X - X * A * B.T) + lam * (sq_norm(X * A) + sq_norm(B))
+    def sq_norm(M: sp.Matrix) -> sp.Expr:
+        return sum(entry**2 for entry in M)
 
-    rescaled = loss(X / c, c**power * A, c ** (-power) * B, lam / c)
-    difference = sp.simplify(sp.expand(rescaled - loss(X, A, B, lam) / c**2))
-    holds = difference == 0
+    A_c, B_c, X_c, lam_c = c**power * A, c ** (-power) * B, X / c, lam / c
+    fit = sp.factor(sp.simplify(sp.expand(
+        sq_norm(X_c - X_c * A_c * B_c.T) - sq_norm(X - X * A * B.T) / c**2)))
+    user = sp.factor(sp.simplify(lam_c * sq_norm(X_c * A_c) - lam * sq_norm(X * A) / c**2))
+    item = sp.factor(sp.simplify(lam_c * sq_norm(B_c) - lam * sq_norm(B) / c**2))
+    difference = sp.simplify(fit + user + item)
+    holds = fit == 0 and user == 0 and item == 0
     steps = (
-        Step("Objective (2) on the rescaled data $X / c$ with penalty $\\lambda / c$, at "
-             "$(c^{q} A, c^{-q} B)$, minus the original divided by $c^2$.",
-             _eq(_name("L_{X/c, \\lambda/c}(c^{q} A, c^{-q} B) - L_{X, \\lambda}(A, B) / c^{2}"),
-                 difference)),
+        Step("The fit term on the rescaled data $X / c$ at $(c^{q} A, c^{-q} B)$, minus the "
+             "original divided by $c^2$: the product $A B^T$ does not see $q$.",
+             _eq(_name("\\|X/c - (X/c) c^{q} A (c^{-q} B)^{T}\\|^2 - \\|X - X A B^{T}\\|^2 / c^2"),
+                 fit)),
+        Step("The user penalty, with weight $\\lambda / c$, minus the original divided by $c^2$.",
+             _eq(_name("(\\lambda/c) \\|(X/c) c^{q} A\\|^2 - \\lambda \\|X A\\|^2 / c^2"), user)),
+        Step("The item penalty, likewise.",
+             _eq(_name("(\\lambda/c) \\|c^{-q} B\\|^2 - \\lambda \\|B\\|^2 / c^2"), item)),
     )
     return Derivation(
         f"Rescaling the data for objective (2), $q = {sp.latex(power)}$", steps,
-        {"c": c, "power": power, "difference": difference, "holds": bool(holds)},
+        {"c": c, "power": power, "fit_difference": fit, "user_difference": user,
+         "item_difference": item, "difference": difference, "holds": bool(holds)},
         kind="check",
     )
 
