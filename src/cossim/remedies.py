@@ -34,6 +34,7 @@ import scipy.linalg
 import scipy.optimize
 
 from cossim._validation import as_matrix, check_nonnegative, check_rank
+from cossim.linalg import _fix_signs, _gram
 from cossim.models import Factorization
 
 __all__ = [
@@ -784,12 +785,10 @@ def gram_matrix(X) -> np.ndarray:
     ValueError
         If ``X`` is not a finite, non-empty 2-D real array.
     """
+    raw_dtype = getattr(X, "dtype", None)
     X = as_matrix(X, "X")
-    if X.shape[0] < 2**24 and np.count_nonzero(X) == np.count_nonzero(X == 1.0):
-        X32 = X.astype(np.float32, copy=False)
-        G = (X32.T @ X32).astype(np.float64)
-    else:
-        G = X.T @ X
+    # One rule for when float32 is exact, shared with top_svd.
+    G = _gram(X, integral_dtype=isinstance(raw_dtype, np.dtype) and raw_dtype.kind in "biu")
     return (G + G.T) / 2.0
 
 
@@ -829,7 +828,5 @@ def gram_spectrum(G, k: int) -> tuple[np.ndarray, np.ndarray]:
     k = check_rank(k, p, "k")
     values, vectors = scipy.linalg.eigh(G, subset_by_index=[p - k, p - 1])
     values, vectors = values[::-1], vectors[:, ::-1]
-    rows = np.argmax(np.abs(vectors), axis=0)
-    signs = np.sign(vectors[rows, np.arange(k)])
-    signs[signs == 0] = 1.0
-    return np.sqrt(np.clip(values, 0.0, None)), np.ascontiguousarray(vectors * signs)
+    _, vectors = _fix_signs(np.empty((0, k)), vectors)  # top_svd's sign convention
+    return np.sqrt(np.clip(values, 0.0, None)), np.ascontiguousarray(vectors)
