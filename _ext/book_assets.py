@@ -1,14 +1,22 @@
 """Local Sphinx extension: make the built site self-contained and offer executed notebooks.
 
-Two jobs, both about what a reader of the built site can use without the internet:
+Three jobs, the first two about what a reader of the built site can use without the internet:
 
 1. MathJax 3 is served from the site itself. Its files come from the registry wheel
    ``sphinx-mathjax-offline`` (installed from the lock file); they are copied into
    ``_static/mathjax`` and ``mathjax_path`` points there, so no page loads a CDN.
-2. Every chapter page offers its *executed* notebook for download. myst-nb writes the
-   executed ``.ipynb`` of each MyST notebook to ``_build/jupyter_execute``; we copy it next
+2. Every chapter page offers its *executed* notebook for download. ``tools/build_book.py``
+   writes the executed ``.ipynb`` of each MyST notebook to ``_build/executed``; we copy it next
    to the page's sources and hand it to sphinx-book-theme's download button (which only
    does this by itself when a Binder launch button is configured).
+3. The PDF edition numbers and links like the site:
+
+   - the book's maths macros are defined once, as MathJax macros in ``_config.yml``, and turned
+     into ``\\newcommand`` lines of the LaTeX preamble, so the two cannot drift apart;
+   - theorems, figures and equations are numbered per chapter (``3.2``), as in the HTML, although
+     Jupyter Book's LaTeX extension asks Sphinx for two levels (``3.1.2``);
+   - a reference to an exercise in another chapter becomes a link with the exercise's number,
+     as sphinx-exercise already does for one in the same chapter (it prints ``??`` otherwise).
 """
 
 from __future__ import annotations
@@ -17,8 +25,10 @@ import importlib.util
 import shutil
 from pathlib import Path
 
+from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
+from sphinx.transforms.post_transforms import SphinxPostTransform
 
 MATHJAX_ENTRY = "mathjax/tex-chtml.js"
 
@@ -41,6 +51,52 @@ def _use_local_mathjax(app: Sphinx, config) -> None:
     config.mathjax_path = MATHJAX_ENTRY
 
 
+def latex_macros(mathjax_macros: dict) -> str:
+    """``\\newcommand`` lines for MathJax 3 macros given as ``name: body`` or ``name: [body, nargs]``.
+
+    ``\\newcommand`` (not ``\\renewcommand``) on purpose: a name LaTeX already defines makes the
+    PDF build fail instead of silently changing the meaning of that name.
+    """
+    lines = []
+    for name, definition in mathjax_macros.items():
+        if isinstance(definition, str):
+            lines.append(f"\\newcommand{{\\{name}}}{{{definition}}}")
+        elif isinstance(definition, list) and len(definition) == 2 and isinstance(definition[1], int):
+            body, arguments = definition
+            lines.append(f"\\newcommand{{\\{name}}}[{arguments}]{{{body}}}")
+        else:
+            raise ExtensionError(f"MathJax macro {name!r} has a form this extension cannot turn into LaTeX: {definition!r}")
+    return "\n".join(lines)
+
+
+def _define_macros_for_latex(app: Sphinx, config) -> None:
+    macros = (config.mathjax3_config or {}).get("tex", {}).get("macros", {})
+    elements = config.latex_elements
+    elements["preamble"] = elements.get("preamble", "") + "\n% The book's maths macros (from _config.yml)\n" + latex_macros(macros) + "\n"
+
+
+def _number_per_chapter_in_latex(app: Sphinx) -> None:
+    # sphinx-jupyterbook-latex sets numfig_secnum_depth = 2 for books with parts (at
+    # builder-inited, default priority); this handler runs after it and restores the HTML's depth.
+    if app.builder.format == "latex":
+        app.config.numfig_secnum_depth = 1
+
+
+class _ExerciseReferencesInLatex(SphinxPostTransform):
+    """Give cross-chapter references to exercises the ``refid`` that sphinx-exercise handles."""
+
+    default_priority = 21  # just before sphinx-exercise's ResolveLinkTextToSolutions (22)
+    formats = ("latex",)
+
+    def run(self, **kwargs) -> None:
+        registry = getattr(self.env, "sphinx_exercise_registry", {})
+        for node in self.document.findall(nodes.reference):
+            label = node.get("refuri", "").partition("#")[2]
+            if not node.get("refid") and label in registry:
+                node["refid"] = label
+                del node["refuri"]
+
+
 def _copy_mathjax(app: Sphinx, exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
@@ -49,7 +105,8 @@ def _copy_mathjax(app: Sphinx, exception: Exception | None) -> None:
 
 
 def _offer_executed_notebook(app: Sphinx, pagename: str, templatename, context, doctree) -> None:
-    executed = Path(app.outdir).parent / "jupyter_execute" / f"{pagename}.ipynb"
+    # Written by tools/build_book.py, which executes the chapters before Sphinx reads them.
+    executed = Path(app.outdir).parent / "executed" / f"{pagename}.ipynb"
     if not executed.is_file():
         return
     destination = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
@@ -61,6 +118,9 @@ def _offer_executed_notebook(app: Sphinx, pagename: str, templatename, context, 
 def setup(app: Sphinx) -> dict:
     _mathjax_source()  # fail at start-up, not after a long build
     app.connect("config-inited", _use_local_mathjax)
+    app.connect("config-inited", _define_macros_for_latex)
+    app.connect("builder-inited", _number_per_chapter_in_latex, priority=900)
+    app.add_post_transform(_ExerciseReferencesInLatex)
     # sphinx-book-theme builds its download buttons at priority 501: run before it.
     app.connect("html-page-context", _offer_executed_notebook, priority=400)
     app.connect("build-finished", _copy_mathjax)

@@ -1,5 +1,10 @@
 """Layer 2: every notebook page of the book runs top to bottom in a fresh kernel.
 
+Not part of `make test`: the book build already executes every page once, in a fresh kernel
+from its own folder (`tools/build_book.py`), fails on any cell error or stderr output, and the
+site tests check the executed notebook each page offers. This second, standalone execution
+(`make test-chapters`) is for working on a chapter locally, without building the book.
+
 Each MyST source listed in `_toc.yml` is converted with jupytext and executed with nbclient from
 its own folder, exactly as a reader who downloads it would run it. An error in any cell fails
 the test; so does anything written to stderr (a warning in a chapter is a defect).

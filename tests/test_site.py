@@ -80,3 +80,6 @@ def test_every_notebook_page_offers_its_executed_notebook():
         notebook = json.loads((SITE / "_sources" / f"{relative}.ipynb").read_text(encoding="utf-8"))
         executed = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
         assert executed and all(cell.get("execution_count") for cell in executed), f"{relative}: not executed"
+        outputs = [output for cell in executed for output in cell.get("outputs", [])]
+        assert outputs, f"{relative}: the offered notebook has no outputs"
+        assert not [o for o in outputs if o["output_type"] == "error" or o.get("name") == "stderr"], relative
