@@ -17,11 +17,15 @@ Three jobs, the first two about what a reader of the built site can use without 
      Jupyter Book's LaTeX extension asks Sphinx for two levels (``3.1.2``);
    - a reference to an exercise in another chapter becomes a link with the exercise's number,
      as sphinx-exercise already does for one in the same chapter (it prints ``??`` otherwise).
+4. The intro's chapter map shows reading times computed from the sources (MyST substitutions
+   ``minutes_<chapter>``, ``minutes_core`` and ``minutes_all``), so they follow the text.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import math
+import re
 import shutil
 from pathlib import Path
 
@@ -97,6 +101,35 @@ class _ExerciseReferencesInLatex(SphinxPostTransform):
                 del node["refuri"]
 
 
+#: The chapters a reader short of time reads (starred in the intro's map).
+CORE_PATH = ("chapters/gauge_freedom", "chapters/simulation", "chapters/movielens", "chapters/takeaways")
+WORDS_PER_MINUTE = 200
+MINUTES_PER_FIGURE = 1
+CODE_CELL = re.compile(r"^```\{code-cell\}.*?^```\s*$", re.MULTILINE | re.DOTALL)
+FIGURE = re.compile(r"^\s*figure:\s*$|^```\{(?:glue:)?figure\}", re.MULTILINE)
+
+
+def reading_minutes(text: str) -> int:
+    """Minutes to read a MyST page: its prose at 200 words a minute and a minute per figure,
+    rounded up to the next multiple of five (code cells are not prose; their figures count)."""
+    if text.startswith("---"):
+        text = text.split("---", 2)[2]
+    figures = len(FIGURE.findall(text))
+    words = len(re.findall(r"[A-Za-z0-9]+", CODE_CELL.sub(" ", text)))
+    return 5 * max(1, math.ceil((words / WORDS_PER_MINUTE + MINUTES_PER_FIGURE * figures) / 5))
+
+
+def _reading_times_as_substitutions(app: Sphinx, config) -> None:
+    minutes = {}
+    for source in sorted(Path(app.srcdir, "chapters").glob("*.md")):
+        minutes[f"chapters/{source.stem}"] = reading_minutes(source.read_text(encoding="utf-8"))
+    substitutions = dict(config.myst_substitutions or {})
+    substitutions.update({f"minutes_{Path(page).name}": str(value) for page, value in minutes.items()})
+    substitutions["minutes_core"] = str(sum(minutes[page] for page in CORE_PATH if page in minutes))
+    substitutions["minutes_all"] = str(sum(minutes.values()))
+    config.myst_substitutions = substitutions
+
+
 def _copy_mathjax(app: Sphinx, exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
@@ -119,6 +152,7 @@ def setup(app: Sphinx) -> dict:
     _mathjax_source()  # fail at start-up, not after a long build
     app.connect("config-inited", _use_local_mathjax)
     app.connect("config-inited", _define_macros_for_latex)
+    app.connect("config-inited", _reading_times_as_substitutions)
     app.connect("builder-inited", _number_per_chapter_in_latex, priority=900)
     app.add_post_transform(_ExerciseReferencesInLatex)
     # sphinx-book-theme builds its download buttons at priority 501: run before it.

@@ -101,3 +101,9 @@ def test_the_intro_page_links_to_the_pdf(pdf_text):
     link = parse(intro).select_one("#pdf-edition a")
     assert link is not None and link.get("href") == PDF_NAME
     assert (SITE / PDF_NAME).read_bytes() == PDF.read_bytes()
+
+
+def test_no_character_is_missing_from_the_fonts(pdf_text):
+    # XeLaTeX drops a character its font lacks and only says so in the log.
+    log = (ROOT / "_build" / "latex" / PDF.with_suffix(".log").name).read_text(encoding="utf-8", errors="replace")
+    assert re.findall(r"Missing character: There is no (\S+)", log) == []

@@ -41,3 +41,16 @@ def test_cosine_heatmap_uses_the_shared_norm_and_rejects_vectors():
     assert image.norm.vmin == -1.0 and image.norm.vmax == 1.0 and image.norm.vcenter == 0.0
     with pytest.raises(ValueError, match="cosines"):
         plotting.cosine_heatmap(ax, np.zeros(3))
+
+
+def test_book_style_sets_no_font_below_nine_points():
+    plotting.use_book_style()
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], label="line")
+    ax.set_title("title")
+    ax.set_xlabel("x")
+    ax.legend(title="legend")
+    fig.suptitle("suptitle")
+    fig.canvas.draw()
+    sizes = {text.get_text(): text.get_fontsize() for text in fig.findobj(matplotlib.text.Text) if text.get_text()}
+    assert sizes and min(sizes.values()) >= plotting.MIN_FONT_SIZE, sizes

@@ -69,3 +69,17 @@ def test_every_exported_name_resolves():
     missing = [name for name in cossim.__all__ if not hasattr(cossim, name)]
     assert missing == []
     assert len(set(cossim.__all__)) == len(cossim.__all__)
+
+
+def test_every_bibliography_entry_names_its_authors_in_full_and_links_arxiv():
+    from pybtex.database import parse_file
+
+    entries = parse_file(str(ROOT / "references.bib")).entries
+    for key, entry in entries.items():
+        authors = entry.persons.get("author", [])
+        assert authors, f"{key}: no author"
+        assert all(person.first_names and person.last_names for person in authors), f"{key}: an author without a given name"
+        assert "arxiv:" not in entry.fields.get("note", "").lower(), f"{key}: an arXiv id in a note, not as eprint"
+        if "eprint" in entry.fields:
+            assert entry.fields.get("archiveprefix") == "arXiv", key
+            assert re.fullmatch(r"\d{4}\.\d{4,5}", entry.fields["eprint"]), key
