@@ -416,9 +416,9 @@ def simulation_explorer_data(
     k = check_rank(k, min(X.shape), "k")
     lam_product = check_nonnegative(lam_product, "lam_product")
     lam_factor = check_nonnegative(lam_factor, "lam_factor")
-    items = even_subsample(order, clusters, max_items)
     if np.asarray(order).size != X.shape[1]:
         raise ValueError(f"order must list the {X.shape[1]} items of X, got {np.asarray(order).size}")
+    items = even_subsample(order, clusters, max_items)
     sigma, V = _check_spectrum(X, k, spectrum)
     shrinkage = _positive_shrinkage(sigma, lam_product)
     frobenius2 = float(np.sum(np.square(X, dtype=np.float64)))
@@ -519,8 +519,10 @@ class FilmExplorerData:
     ----------
     V : ndarray of float32, shape (p, k)
         ``V_k`` of every film, rounded to single precision (to halve the page).
-    shrinkage : ndarray of float64, shape (k,)
-        ``s_i = sigma_i^2 / (sigma_i^2 + lam)``.
+    sigma : ndarray of float64, shape (k,)
+        The top-k singular values of ``X``.
+    lam : float
+        ``lam_1`` of objective (1).
     labels : tuple of str, length p
         A unique label per film (duplicates of the catalogue get their id).
     ratings : ndarray of int64, shape (p,)
@@ -530,7 +532,8 @@ class FilmExplorerData:
     """
 
     V: np.ndarray
-    shrinkage: np.ndarray
+    sigma: np.ndarray
+    lam: float
     labels: tuple[str, ...]
     ratings: np.ndarray
     picker: np.ndarray
@@ -540,11 +543,16 @@ class FilmExplorerData:
         """Number of latent dimensions."""
         return self.V.shape[1]
 
+    @property
+    def shrinkage(self) -> np.ndarray:
+        """``s_i = sigma_i^2 / (sigma_i^2 + lam)``, shape (k,)."""
+        return self.sigma**2 / (self.sigma**2 + self.lam)
+
 
 def film_explorer_data(
     X, labels, k: int, lam: float, *, ids=None, min_ratings: int = 20, spectrum=None
 ) -> FilmExplorerData:
-    """The data of the film explorer: ``V_k`` of every film in single precision, ``s``, labels.
+    """The data of the film explorer: ``V_k`` of every film in single precision, the spectrum, labels.
 
     Used in ``chapters/movielens.md``.  The page computes the cosines of
     ``B = V_k dMat(s_i^gamma)`` in double precision from the single-precision
@@ -596,7 +604,7 @@ def film_explorer_data(
     if isinstance(min_ratings, bool) or not isinstance(min_ratings, numbers.Integral) or min_ratings < 1:
         raise ValueError(f"min_ratings must be a positive integer, got {min_ratings!r}")
     sigma, V = _check_spectrum(X, k, spectrum)
-    shrinkage = _positive_shrinkage(sigma, lam)
+    _positive_shrinkage(sigma, lam)
     counts: dict[str, int] = {}
     for label in labels:
         counts[label] = counts.get(label, 0) + 1
@@ -610,7 +618,8 @@ def film_explorer_data(
     picker = np.array(sorted(eligible, key=lambda j: (unique[j].casefold(), j)), dtype=np.int64)
     return FilmExplorerData(
         V=np.ascontiguousarray(V, dtype=np.float32),
-        shrinkage=shrinkage,
+        sigma=np.asarray(sigma, dtype=np.float64),
+        lam=lam,
         labels=unique,
         ratings=ratings,
         picker=picker,

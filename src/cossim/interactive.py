@@ -196,12 +196,17 @@ function neighbours(rows, p, k, film, top) {
   return found.slice(0, top);
 }
 
-const k = shrinkage.length, p = labels.length;
+const k = sigma.length, p = labels.length;
 const film = labels.indexOf(picker.value);
 if (film >= 0) {
   const gamma = gamma_slider.value;
+  // B = V_k dMat(s^gamma) with the shrinkage s = sigma^2 / (sigma^2 + lam_1) of objective (1).
   const w = new Float64Array(k), wRef = new Float64Array(k);
-  for (let l = 0; l < k; l++) { w[l] = Math.pow(shrinkage[l], gamma); wRef[l] = Math.pow(shrinkage[l], reference_gamma); }
+  for (let l = 0; l < k; l++) {
+    const s = sigma[l] * sigma[l] / (sigma[l] * sigma[l] + lam_product);
+    w[l] = Math.pow(s, gamma);
+    wRef[l] = Math.pow(s, reference_gamma);
+  }
   const list = neighbours(unitRows(V, p, k, w), p, k, film, top);
   const reference = new Set(neighbours(unitRows(V, p, k, wRef), p, k, film, top).map(x => x[1]));
   const shared = list.filter(x => reference.has(x[1])).length;
@@ -240,7 +245,7 @@ def cosine_palette(n: int = 256) -> list[str]:
 
     if isinstance(n, bool) or not isinstance(n, int) or n < 2:
         raise ValueError(f"n must be an integer >= 2, got {n!r}")
-    colours = mpl.colormaps[COSINE_CMAP](np.linspace(0.0, 1.0, n))
+    colours = mpl.colormaps[COSINE_CMAP].resampled(n)(np.arange(n))  # the n colours of its lookup table
     return [mpl.colors.to_hex(colour) for colour in colours]
 
 
@@ -262,7 +267,7 @@ def _embed(layout, callback, name: str, label: str) -> str:
     )
 
 
-def simulation_explorer(data: SimulationExplorerData, *, gamma: float = 0.5, size: int = 330) -> str:
+def simulation_explorer(data: SimulationExplorerData, *, gamma: float = 0.5, size: int = 280) -> str:
     """The explorer of the paper's experiment: two heatmaps, a gauge slider and a lambda_2 slider.
 
     Used in ``chapters/simulation_explorer.md``.  Left: the item-item cosines
@@ -276,7 +281,7 @@ def simulation_explorer(data: SimulationExplorerData, *, gamma: float = 0.5, siz
     data : SimulationExplorerData
     gamma : float, default 0.5
         Where the gauge slider starts (0 to 2, a multiple of 0.05).
-    size : int, default 330
+    size : int, default 280
         Width and height of each heatmap in pixels.
 
     Returns
@@ -307,8 +312,8 @@ def simulation_explorer(data: SimulationExplorerData, *, gamma: float = 0.5, siz
         # The callback fills the matrix once the page is ready (all NaN compresses to almost nothing).
         source = ColumnDataSource(data={"image": [np.full((m, m), np.nan)]}, name=source_name)
         plot = figure(
-            width=size, height=size, title=title, x_range=Range1d(0, m), y_range=Range1d(m, 0),
-            tools="", toolbar_location=None, match_aspect=True,
+            frame_width=size, frame_height=size, title=title, x_range=Range1d(0, m), y_range=Range1d(m, 0),
+            tools="", toolbar_location=None,
             html_attributes={"role": "img", "aria-label": label},
         )
         plot.image(image="image", x=0, y=0, dw=m, dh=m, source=source, color_mapper=mapper)
@@ -331,7 +336,7 @@ def simulation_explorer(data: SimulationExplorerData, *, gamma: float = 0.5, siz
     factor_plot.add_layout(ColorBar(color_mapper=mapper, width=12, title="cosine"), "right")
     gamma_slider = Slider(
         start=0.0, end=2.0, step=0.05, value=float(gamma), format="0.00", width=size, name="sim-gamma",
-        title="gauge γ in B = V_k dMat(s_i^γ)",
+        title="gauge γ in B = Vₖ dMat(sᵢᵞ)",
     )
     lambda_slider = Slider(
         start=1.0, end=3.0, step=0.05, value=round(math.log10(data.lam_factor) * 20) / 20, width=size,
@@ -411,18 +416,18 @@ def film_explorer(data: FilmExplorerData, *, film: int, gamma: float = 0.0, top:
         name="film-picker", title="Film (type part of its title, choose with the arrow keys and Enter)",
         completions=[data.labels[j] for j in data.picker], value=data.labels[film],
         restrict=True, case_sensitive=False, search_strategy="includes", min_characters=2,
-        max_completions=12, width=360,
+        max_completions=12, width=330,
     )
     gamma_slider = Slider(
-        start=0.0, end=2.0, step=0.05, value=float(gamma), format="0.00", width=300, name="film-gamma",
-        title="gauge γ in B = V_k dMat(s_i^γ)",
+        start=0.0, end=2.0, step=0.05, value=float(gamma), format="0.00", width=280, name="film-gamma",
+        title="gauge γ in B = Vₖ dMat(sᵢᵞ)",
     )
     film_list = Div(name="film-list", width=700, stylesheets=[_TABLE_STYLE])
     callback = CustomJS(
         name="film-callback",
         args=dict(
             V=np.ascontiguousarray(data.V, dtype=np.float32).ravel(),
-            shrinkage=data.shrinkage, labels=list(data.labels), ratings=data.ratings.astype(np.int32),
+            sigma=data.sigma, lam_product=data.lam, labels=list(data.labels), ratings=data.ratings.astype(np.int32),
             reference_gamma=REFERENCE_GAMMA, top=top,
             picker=picker, gamma_slider=gamma_slider, film_list=film_list,
         ),
