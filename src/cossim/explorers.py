@@ -38,11 +38,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cossim._validation import as_matrix, as_vector, check_nonnegative, check_rank
-from cossim.linalg import top_spectrum
-from cossim.metrics import cluster_metrics
-from cossim.models import effective_rank
-from cossim.similarity import cosine_similarity
+# Public names only: the library's module layout may change, its exported names stay.
+from cossim import cluster_metrics, cosine_similarity, effective_rank, top_spectrum
 
 __all__ = [
     "REFERENCE_GAMMA",
@@ -67,6 +64,52 @@ REFERENCE_GAMMA = 0.5
 # --------------------------------------------------------------------------- input checks
 
 
+def _as_matrix(value, name: str) -> np.ndarray:
+    """``value`` as a finite, non-empty 2-D real array (floats kept as they are, others as float64)."""
+    try:
+        array = np.asarray(value)
+        if not np.issubdtype(array.dtype, np.floating):
+            array = array.astype(np.float64)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{name} must be a 2-D array of real numbers: {error}") from error
+    if array.ndim != 2 or array.size == 0:
+        raise ValueError(f"{name} must be a non-empty 2-D array, got shape {array.shape}")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} must be finite (it contains NaN or infinity)")
+    return array
+
+
+def _as_vector(value, name: str) -> np.ndarray:
+    """``value`` as a finite, non-empty 1-D float64 array, or ``ValueError`` naming ``name``."""
+    raw = np.asarray(value)
+    if raw.dtype == bool:
+        raise ValueError(f"{name} must hold real numbers, got booleans")
+    try:
+        array = raw.astype(np.float64)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{name} must be a 1-D array of real numbers: {error}") from error
+    if array.ndim != 1 or array.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D array, got shape {array.shape}")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} must be finite (it contains NaN or infinity)")
+    return array
+
+
+def _check_nonnegative(value, name: str) -> float:
+    """``value`` as a finite float ``>= 0``, or ``ValueError`` naming ``name``."""
+    value = _check_real(value, name)
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0, got {value}")
+    return value
+
+
+def _check_rank(k, upper: int, name: str = "k") -> int:
+    """``k`` as an int in ``1..upper``, or ``ValueError`` naming ``name``."""
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or not 1 <= int(k) <= upper:
+        raise ValueError(f"{name} must be an integer in 1..{upper}, got {k!r}")
+    return int(k)
+
+
 def _check_real(value, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"{name} must be a real number, got {value!r}")
@@ -77,14 +120,14 @@ def _check_real(value, name: str) -> float:
 
 
 def _check_shrinkage(shrinkage) -> np.ndarray:
-    s = as_vector(shrinkage, "shrinkage")
+    s = _as_vector(shrinkage, "shrinkage")
     if np.any(s <= 0) or np.any(s > 1):
         raise ValueError("shrinkage must lie in (0, 1] (s_i = sigma_i^2 / (sigma_i^2 + lam) of a nonzero sigma_i)")
     return s
 
 
 def _check_sigma(sigma) -> np.ndarray:
-    sigma = as_vector(sigma, "sigma")
+    sigma = _as_vector(sigma, "sigma")
     if np.any(sigma < 0):
         raise ValueError("sigma must be >= 0")
     return sigma
@@ -92,8 +135,8 @@ def _check_sigma(sigma) -> np.ndarray:
 
 def _check_weights(sigma, a, b) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     sigma = _check_sigma(sigma)
-    a = as_vector(a, "a")
-    b = as_vector(b, "b")
+    a = _as_vector(a, "a")
+    b = _as_vector(b, "b")
     for name, value in (("a", a), ("b", b)):
         if value.shape != sigma.shape:
             raise ValueError(f"{name} must have one entry per singular value ({sigma.size}), got {value.size}")
@@ -108,7 +151,7 @@ def _check_spectrum(X: np.ndarray, k: int, spectrum) -> tuple[np.ndarray, np.nda
     except (TypeError, ValueError) as error:
         raise ValueError("spectrum must be a pair (s, V) from top_spectrum(X, k)") from error
     sigma = _check_sigma(sigma)
-    V = as_matrix(V, "spectrum")
+    V = _as_matrix(V, "spectrum")
     if V.shape[0] != X.shape[1] or V.shape[1] != sigma.size or sigma.size < k:
         raise ValueError(
             f"spectrum does not fit X and k = {k}: V has shape {V.shape}, s has {sigma.size} values, "
@@ -129,8 +172,9 @@ def _positive_shrinkage(sigma: np.ndarray, lam: float) -> np.ndarray:
 def product_gauge_weights(shrinkage, gamma: float) -> tuple[np.ndarray, np.ndarray]:
     """Diagonals of the gauge family of objective (1): ``A = V_k dMat(a)``, ``B = V_k dMat(b)``.
 
-    Used in ``chapters/simulation_explorer.md`` and ``chapters/movielens.md``
-    (the explorers): ``a_i = s_i^(1 - gamma)`` and ``b_i = s_i^gamma``, the
+    Used in ``chapters/simulation_explorer.md`` (and, through
+    :func:`film_neighbours`, ``chapters/movielens.md``):
+    ``a_i = s_i^(1 - gamma)`` and ``b_i = s_i^gamma``, the
     gauge ``D = dMat(s_i^(1/2 - gamma))`` of the symmetric split, so that
     ``a_i b_i = s_i`` for every ``gamma``.
 
@@ -159,7 +203,8 @@ def product_gauge_weights(shrinkage, gamma: float) -> tuple[np.ndarray, np.ndarr
 def factor_weights(sigma, lam: float) -> tuple[np.ndarray, np.ndarray]:
     """Diagonals of the minimiser of objective (2): ``A = V_k dMat(a)``, ``B = V_k dMat(b)``.
 
-    Used in ``chapters/simulation_explorer.md``: ``b_i = sqrt((sigma_i - lam)_+)``
+    Used in ``chapters/simulation_explorer.md`` (through :func:`simulation_state`):
+    ``b_i = sqrt((sigma_i - lam)_+)``
     and ``a_i = b_i / sigma_i`` (0 where ``sigma_i = 0``), as in
     :func:`cossim.fit_factor_penalty`.
 
@@ -181,7 +226,7 @@ def factor_weights(sigma, lam: float) -> tuple[np.ndarray, np.ndarray]:
         ``lam`` is negative or not finite.
     """
     sigma = _check_sigma(sigma)
-    lam = check_nonnegative(lam, "lam")
+    lam = _check_nonnegative(lam, "lam")
     b = np.sqrt(np.maximum(sigma - lam, 0.0))
     a = np.zeros_like(b)
     np.divide(b, sigma, out=a, where=sigma > 0)
@@ -225,9 +270,9 @@ def diagonal_product_loss(frobenius2: float, sigma, a, b, lam: float) -> float:
         If ``frobenius2`` or ``lam`` is negative or not finite, or ``sigma``,
         ``a``, ``b`` are not finite 1-D arrays of one length.
     """
-    frobenius2 = check_nonnegative(frobenius2, "frobenius2")
+    frobenius2 = _check_nonnegative(frobenius2, "frobenius2")
     sigma, a, b = _check_weights(sigma, a, b)
-    lam = check_nonnegative(lam, "lam")
+    lam = _check_nonnegative(lam, "lam")
     w = a * b
     return float(frobenius2 - np.sum(sigma**2 * (2.0 * w - w * w)) + lam * np.sum(w * w))
 
@@ -235,8 +280,9 @@ def diagonal_product_loss(frobenius2: float, sigma, a, b, lam: float) -> float:
 def diagonal_factor_loss(frobenius2: float, sigma, a, b, lam: float) -> float:
     """Objective (2) of factors ``A = V_k dMat(a)``, ``B = V_k dMat(b)``, from the spectrum alone.
 
-    Used in ``chapters/simulation_explorer.md``; the page computes the same
-    formula in JavaScript.  As in :func:`diagonal_product_loss`, with
+    Used in ``chapters/simulation_explorer.md`` (through :func:`simulation_state`);
+    the page computes the same formula in JavaScript.  As in
+    :func:`diagonal_product_loss`, with
     ``||X A||^2 = sum_i sigma_i^2 a_i^2`` and ``||B||^2 = sum_i b_i^2``.
 
     Parameters
@@ -261,9 +307,9 @@ def diagonal_factor_loss(frobenius2: float, sigma, a, b, lam: float) -> float:
     ValueError
         As :func:`diagonal_product_loss`.
     """
-    frobenius2 = check_nonnegative(frobenius2, "frobenius2")
+    frobenius2 = _check_nonnegative(frobenius2, "frobenius2")
     sigma, a, b = _check_weights(sigma, a, b)
-    lam = check_nonnegative(lam, "lam")
+    lam = _check_nonnegative(lam, "lam")
     w = a * b
     fit = frobenius2 - np.sum(sigma**2 * (2.0 * w - w * w))
     return float(fit + lam * (np.sum(sigma**2 * a**2) + np.sum(b**2)))
@@ -275,8 +321,9 @@ def diagonal_factor_loss(frobenius2: float, sigma, a, b, lam: float) -> float:
 def even_subsample(order, clusters, max_items: int) -> np.ndarray:
     """At most ``max_items`` items, spread evenly over each cluster, in display order.
 
-    Used in ``chapters/simulation_explorer.md`` to show the paper's experiment
-    at a size a browser redraws instantly.  Each cluster keeps a share of the
+    Used in ``chapters/simulation_explorer.md`` (through
+    :func:`simulation_explorer_data`) to show the paper's experiment at a size
+    a browser redraws instantly.  Each cluster keeps a share of the
     items proportional to its size (largest remainders decide the last ones);
     within a cluster the kept items are evenly spaced along ``order``, so the
     most popular item of each cluster is always kept.
@@ -412,10 +459,10 @@ def simulation_explorer_data(
         For a bad ``X``, ``k``, penalties, ``order``, ``clusters``, ``max_items``
         or ``spectrum``, or if ``X`` has fewer than ``k`` nonzero singular values.
     """
-    X = as_matrix(X, "X")
-    k = check_rank(k, min(X.shape), "k")
-    lam_product = check_nonnegative(lam_product, "lam_product")
-    lam_factor = check_nonnegative(lam_factor, "lam_factor")
+    X = _as_matrix(X, "X")
+    k = _check_rank(k, min(X.shape), "k")
+    lam_product = _check_nonnegative(lam_product, "lam_product")
+    lam_factor = _check_nonnegative(lam_factor, "lam_factor")
     if np.asarray(order).size != X.shape[1]:
         raise ValueError(f"order must list the {X.shape[1]} items of X, got {np.asarray(order).size}")
     items = even_subsample(order, clusters, max_items)
@@ -591,9 +638,9 @@ def film_explorer_data(
         of the wrong length; ``min_ratings`` not a positive integer or leaving
         no film to pick; or ``X`` with fewer than ``k`` nonzero singular values.
     """
-    X = as_matrix(X, "X")
-    k = check_rank(k, min(X.shape), "k")
-    lam = check_nonnegative(lam, "lam")
+    X = _as_matrix(X, "X")
+    k = _check_rank(k, min(X.shape), "k")
+    lam = _check_nonnegative(lam, "lam")
     p = X.shape[1]
     labels = [str(label) for label in labels]
     if len(labels) != p:
@@ -662,7 +709,7 @@ def film_neighbours(data: FilmExplorerData, film: int, gamma: float, top: int = 
     p = data.V.shape[0]
     if isinstance(film, bool) or not isinstance(film, numbers.Integral) or not 0 <= film < p:
         raise ValueError(f"film must be a column index in 0..{p - 1}, got {film!r}")
-    top = check_rank(top, p - 1, "top")
+    top = _check_rank(top, p - 1, "top")
     _, b = product_gauge_weights(data.shrinkage, gamma)
     B = data.V.astype(np.float64) * b
     row = cosine_similarity(B[[film]], B)[0]
