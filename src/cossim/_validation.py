@@ -71,3 +71,85 @@ def check_nonnegative(value, name: str) -> float:
     if value < 0:
         raise ValueError(f"{name} must be >= 0, got {value}")
     return value
+
+
+def check_positive(value, name: str) -> float:
+    """Return ``value`` as a finite float > 0, or raise ``ValueError`` naming ``name``."""
+    value = check_nonnegative(value, name)
+    if value == 0:
+        raise ValueError(f"{name} must be > 0, got {value}")
+    return value
+
+
+def check_count(value, name: str, minimum: int = 1) -> int:
+    """Return ``value`` as an int >= ``minimum``, or raise ``ValueError`` naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    if int(value) < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def check_choice(value, choices: tuple[str, ...], name: str) -> str:
+    """Return ``value`` if it is one of the strings ``choices``, or raise ``ValueError`` naming ``name``."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+    return value
+
+
+def check_instance(value, cls: type, name: str):
+    """Return ``value`` if it is an instance of ``cls``, or raise ``ValueError`` naming ``name``."""
+    if not isinstance(value, cls):
+        raise ValueError(f"{name} must be a cossim.{cls.__name__}, got {type(value).__name__}")
+    return value
+
+
+def check_shape(array: np.ndarray, shape: tuple[int, ...], name: str) -> np.ndarray:
+    """Return ``array`` if it has ``shape``, or raise ``ValueError`` naming ``name``."""
+    if array.shape != tuple(shape):
+        raise ValueError(f"{name} must have shape {tuple(shape)}, got {array.shape}")
+    return array
+
+
+def check_symmetric(value, name: str) -> np.ndarray:
+    """A finite, square matrix that is symmetric to ``1e-10`` relative, returned exactly symmetric."""
+    matrix = as_matrix(value, name)
+    if matrix.shape[0] != matrix.shape[1]:
+        raise ValueError(f"{name} must be a square matrix, got shape {matrix.shape}")
+    scale = max(float(np.max(np.abs(matrix))), np.finfo(np.float64).tiny)
+    if np.max(np.abs(matrix - matrix.T)) > 1e-10 * scale:
+        raise ValueError(f"{name} must be symmetric")
+    return (matrix + matrix.T) / 2.0
+
+
+def as_generator(seed, name: str = "seed") -> np.random.Generator:
+    """Return a ``numpy.random.Generator`` from a non-negative int seed or a Generator.
+
+    Every random draw of :mod:`cossim` goes through here, so that the same
+    seed gives the same draw everywhere and no draw is left unseeded:
+    ``None``, ``bool``, strings and negative integers are refused with a
+    ``ValueError`` naming ``name``.
+
+    Examples
+    --------
+    >>> as_generator(3).integers(10) == as_generator(3).integers(10)
+    True
+    """
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise ValueError(f"{name} must be a non-negative int or a numpy Generator, got {seed!r}")
+    if int(seed) < 0:
+        raise ValueError(f"{name} must be a non-negative int or a numpy Generator, got {seed}")
+    return np.random.default_rng(int(seed))
+
+
+def check_factor_pair(A, B, p: int, rows: str) -> tuple[np.ndarray, np.ndarray]:
+    """Two finite ``(p, k)`` factors of the same shape; ``rows`` says what ``p`` counts (for messages)."""
+    A = as_matrix(A, "A")
+    B = as_matrix(B, "B")
+    if A.shape[0] != p:
+        raise ValueError(f"A must have {p} rows ({rows}), got shape {A.shape}")
+    if B.shape != A.shape:
+        raise ValueError(f"B must have the same shape as A {A.shape}, got shape {B.shape}")
+    return A, B

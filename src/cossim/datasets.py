@@ -74,8 +74,7 @@ _YEAR = re.compile(r"[0-9]{4}")
 class MovieRatings:
     """Ratings of movies by users, and what is known about the movies.
 
-    Used in the chapter on real data (the gauge audit of MovieLens-100k);
-    returned by :func:`load_movielens_100k` and :func:`read_recbole_movies`.
+    Returned by :func:`load_movielens_100k` and :func:`read_recbole_movies`.
     Arrays are read-only.
 
     Attributes
@@ -165,6 +164,8 @@ def _repository_root() -> Path:
 
 def default_data_dir() -> Path:
     """The folder :func:`load_movielens_100k` reads when no ``data_dir`` is given.
+
+    Used by :func:`load_movielens_100k`.
 
     ``$COSSIM_DATA_DIR/ml-100k`` if the environment variable ``COSSIM_DATA_DIR``
     is set (and not empty), else ``data/ml-100k`` at the repository root
@@ -369,9 +370,9 @@ def read_recbole_movies(inter_path, item_path) -> MovieRatings:
 def load_movielens_100k(data_dir=None, *, verify: bool = True) -> MovieRatings:
     """MovieLens-100k (Harper and Konstan 2015): 100,000 ratings of 1,682 movies by 943 users.
 
-    Used in the chapter on real data, where the neighbour audit of
-    :mod:`cossim.audit` is run on the item embeddings of a model fitted to
-    ``X``.  The files are not part of the repository (the licence forbids
+    Used in ``chapters/movielens.md`` and ``chapters/audit.md``, where the
+    neighbour audit of :mod:`cossim.audit` is run on the item embeddings of a
+    model fitted to ``X``.  The files are not part of the repository (the licence forbids
     redistribution); ``make data`` fetches them (see the module docstring).
 
     Parameters
