@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-from-lock
 # pip's configuration on some machines names extra indexes that do not exist; keep its noise out.
 PIP_QUIET := 2> >(grep -v "^WARNING: Location" >&2)
 
-.PHONY: all install data book check-site test test-lib test-chapters test-site notebooks lock bench clean
+.PHONY: all install data book check-site test test-lib test-chapters test-site lint notebooks lock bench clean
 
 all: book
 
@@ -45,13 +45,17 @@ test: book
 	$(BIN)/python -m pytest
 
 test-lib: install data
-	$(BIN)/python -m pytest -m "not chapters and not site and not browser"
+	$(BIN)/python -m pytest -m "not slow and not chapters and not site and not browser and not pdf"
 
 test-chapters: install
 	$(BIN)/python -m pytest -m chapters
 
 test-site: install
 	$(BIN)/python -m pytest -m "site or browser"
+
+# The linter (ruff, pinned in pyproject.toml's dev extra, configured there).
+lint: install
+	$(BIN)/ruff check src tests tools benchmarks _ext
 
 # Executed notebooks of every chapter, for local use, in notebooks/ (git-ignored).
 notebooks: install

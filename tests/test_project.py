@@ -2,7 +2,6 @@
 
 import re
 import subprocess
-from pathlib import Path
 
 import pytest
 import yaml
@@ -13,7 +12,7 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 import cossim
-from tools.book_pages import ROOT, notebook_sources, toc_entries, source_of
+from tools.book_pages import ROOT, notebook_sources, source_of, toc_entries
 
 
 def test_version_is_the_same_in_package_pyproject_and_citation():

@@ -20,7 +20,6 @@ from cossim.remedies import (
     train_cosine_model,
 )
 
-
 # --------------------------------------------------------------------------- fixtures
 
 

@@ -329,7 +329,6 @@ def read_recbole_movies(inter_path, item_path) -> MovieRatings:
             raise ValueError(f"{item_path}, line {current[4]}: movie id {current[0]} is listed twice")
     if not movies:
         raise ValueError(f"{item_path} lists no movie")
-    column_of = {movie[0]: column for column, movie in enumerate(movies)}
 
     n_ratings = len(inter_rows)
     if n_ratings == 0:

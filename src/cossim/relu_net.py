@@ -126,14 +126,14 @@ class ReluNetParams:
             biases.append(array)
         if len(biases) != len(weights):
             raise ValueError(f"biases must have one entry per layer ({len(weights)}), got {len(biases)}")
-        for l, (W, b) in enumerate(zip(weights, biases), start=1):
-            if l > 1 and W.shape[0] != weights[l - 2].shape[1]:
+        for layer, (W, b) in enumerate(zip(weights, biases), start=1):
+            if layer > 1 and W.shape[0] != weights[layer - 2].shape[1]:
                 raise ValueError(
-                    f"weights must chain: W_{l} has {W.shape[0]} rows but W_{l - 1} has "
-                    f"{weights[l - 2].shape[1]} columns"
+                    f"weights must chain: W_{layer} has {W.shape[0]} rows but W_{layer - 1} has "
+                    f"{weights[layer - 2].shape[1]} columns"
                 )
             if b.shape != (W.shape[1],):
-                raise ValueError(f"biases: b_{l} must have shape ({W.shape[1]},), got {b.shape}")
+                raise ValueError(f"biases: b_{layer} must have shape ({W.shape[1]},), got {b.shape}")
         for array in (*weights, *biases):
             array.setflags(write=False)
         object.__setattr__(self, "weights", weights)
@@ -438,13 +438,13 @@ class _Objective:
         # Forward through the hidden layers.
         pre, hidden = [], []
         h = X
-        for l in range(n_layers - 1):
+        for layer in range(n_layers - 1):
             if fused:  # X W_1 and Y W_2^T = X W_2^T in one product
                 both = X @ np.hstack([weights[0], W.T])
                 z = both[:, : W.shape[0]] + biases[0]
                 YWt = both[:, W.shape[0]:]
             else:
-                z = h @ weights[l] + biases[l]
+                z = h @ weights[layer] + biases[layer]
             h = np.maximum(z, 0.0)
             pre.append(z)
             hidden.append(h)
@@ -466,18 +466,18 @@ class _Objective:
         if not fused:
             YWt = Y @ W.T
         g = (2.0 / n) * (H @ WWt + (W @ b)[None, :] - YWt)  # d error / d H
-        for l in range(n_layers - 2, -1, -1):
-            g = g * (pre[l] > 0)  # relu'(z) = 1 for z > 0, else 0
-            if l == 0 and fused:
+        for layer in range(n_layers - 2, -1, -1):
+            g = g * (pre[layer] > 0)  # relu'(z) = 1 for z > 0, else 0
+            if layer == 0 and fused:
                 both = self.Xt @ np.hstack([H, g])
                 HtY = both[:, : H.shape[1]].T
                 grad_W[0] = both[:, H.shape[1]:] + (2.0 * lam) * weights[0]
             else:
-                h_prev_t = self.Xt if l == 0 else hidden[l - 1].T
-                grad_W[l] = h_prev_t @ g + (2.0 * lam) * weights[l]
-            grad_b[l] = g.sum(axis=0) + (2.0 * lam) * biases[l]
-            if l > 0:
-                g = g @ weights[l].T
+                h_prev_t = self.Xt if layer == 0 else hidden[layer - 1].T
+                grad_W[layer] = h_prev_t @ g + (2.0 * lam) * weights[layer]
+            grad_b[layer] = g.sum(axis=0) + (2.0 * lam) * biases[layer]
+            if layer > 0:
+                g = g @ weights[layer].T
         fit = self._squared_error(W, b, HtY, HtH, H_sum)
         value = fit / n + lam * penalty
         grad_W[-1] = (2.0 / n) * (HtH @ W + np.outer(H_sum, b) - HtY) + (2.0 * lam) * W

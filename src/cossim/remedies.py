@@ -26,7 +26,6 @@ nothing below it imports it.
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
