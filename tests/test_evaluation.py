@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import cossim
 from cossim import (
-    LambdaSelection,
+    LambdaSelectionResult,
     fit_factor_penalty,
     fit_product_penalty,
     label_jaccard,
@@ -188,13 +188,13 @@ def test_recall_matches_the_loop_on_heavily_tied_scores(n, p, seed, levels):
 def test_recall_of_perfect_and_of_worst_scores():
     X_test = np.array([[1.0, 1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0, 0.0]])
     X_train = np.array([[0.0, 0.0, 1.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0, 0.0]])
-    assert recall_at_k(X_train, X_test, X_test, k=2) == 1.0
+    assert recall_at_k(X_train, X_test, X_test, top=2) == 1.0
     # k = 1: the first user finds one of its two hidden items, min(k, m) = 1.
-    assert recall_at_k(X_train, X_test, X_test, k=1) == 1.0
-    assert recall_at_k(X_train, X_test, -X_test, k=1) == 0.0
+    assert recall_at_k(X_train, X_test, X_test, top=1) == 1.0
+    assert recall_at_k(X_train, X_test, -X_test, top=1) == 0.0
     # A training item with the highest score is never recommended again.
     scores = X_test + 10 * X_train
-    assert recall_at_k(X_train, X_test, scores, k=2) == 1.0
+    assert recall_at_k(X_train, X_test, scores, top=2) == 1.0
 
 
 def test_recall_rejects_bad_input():
@@ -225,8 +225,8 @@ def test_select_lambda_scores_each_fit_and_picks_the_best():
     lams = [0.1, 1.0, 10.0, 100.0]
     spectrum = top_spectrum(X_train, 12)
     for fit in [fit_product_penalty, fit_factor_penalty]:
-        selection = select_lambda(fit, X_train, X_test, lams, 8, k=5, spectrum=spectrum)
-        assert isinstance(selection, LambdaSelection)
+        selection = select_lambda(fit, X_train, X_test, lams, 8, top=5, spectrum=spectrum)
+        assert isinstance(selection, LambdaSelectionResult)
         expected = []
         for lam in lams:
             f = fit(X_train, 8, lam)
@@ -235,16 +235,16 @@ def test_select_lambda_scores_each_fit_and_picks_the_best():
         assert selection.best_index == int(np.argmax(expected))
         assert selection.best_lam == lams[selection.best_index]
         assert selection.best_recall == max(selection.recalls)
-        assert (selection.rank, selection.k) == (8, 5)
+        assert (selection.k, selection.top) == (8, 5)
         # Without a spectrum it computes the same one itself.
-        alone = select_lambda(fit, X_train, X_test, lams, 8, k=5)
+        alone = select_lambda(fit, X_train, X_test, lams, 8, top=5)
         np.testing.assert_allclose(alone.recalls, selection.recalls, rtol=1e-9)
     with pytest.raises(dataclasses.FrozenInstanceError):
-        selection.rank = 3
+        selection.k = 3
 
 
 def test_select_lambda_takes_the_first_of_equal_recalls():
-    selection = LambdaSelection(lams=np.array([1.0, 2.0, 3.0]), recalls=np.array([0.2, 0.5, 0.5]), rank=2, k=3)
+    selection = LambdaSelectionResult(lams=np.array([1.0, 2.0, 3.0]), recalls=np.array([0.2, 0.5, 0.5]), k=2, top=3)
     assert selection.best_lam == 2.0 and selection.best_recall == 0.5
 
 
@@ -260,7 +260,7 @@ def test_select_lambda_rejects_bad_input():
     with pytest.raises(ValueError, match="rank"):
         select_lambda(fit_product_penalty, X_train, X_test, [1.0], 11)
     with pytest.raises(ValueError, match="k"):
-        select_lambda(fit_product_penalty, X_train, X_test, [1.0], 3, k=11)
+        select_lambda(fit_product_penalty, X_train, X_test, [1.0], 3, top=11)
     with pytest.raises(ValueError, match="X_test"):
         select_lambda(fit_product_penalty, X_train, X_train, [1.0], 3)
 
@@ -333,7 +333,7 @@ def test_label_jaccard_rejects_bad_input():
 
 
 def test_public_names_and_docstrings_name_the_chapter():
-    for name in ["LambdaSelection", "label_jaccard", "recall_at_k", "select_lambda",
+    for name in ["LambdaSelectionResult", "label_jaccard", "recall_at_k", "select_lambda",
                  "shared_neighbours", "split_per_user"]:
         obj = getattr(cossim, name)
         assert "chapters/movielens.md" in obj.__doc__

@@ -5,18 +5,17 @@ import pytest
 
 import cossim
 from cossim import remedies
+from cossim.linalg import gram_matrix, gram_spectrum
 from cossim.remedies import (
     CosineModelResult,
     cosine_model_loss_and_gradients,
-    gram_matrix,
-    gram_spectrum,
     inverse_propensity_weights,
     normalize_rows,
     normalize_rows_vjp,
     projected_item_similarity,
     sphere_gauge_directions,
     sphere_regauge,
-    standardise_columns,
+    standardize_columns,
     train_cosine_model,
 )
 
@@ -334,26 +333,26 @@ def test_post_hoc_row_normalisation_still_depends_on_the_gauge(small_data):
 
 def test_standardise_columns_on_a_small_input():
     X = np.array([[0.0, 1.0, 5.0], [2.0, 3.0, 5.5], [4.0, 2.0, 6.0]])
-    Z = standardise_columns(X)
+    Z = standardize_columns(X)
     assert np.allclose(Z.mean(axis=0), 0.0)
     assert np.allclose(Z.var(axis=0), 1.0)
     assert np.allclose(Z[:, 0], [-np.sqrt(1.5), 0.0, np.sqrt(1.5)])
-    R = standardise_columns(X, center=False)
+    R = standardize_columns(X, centre=False)
     assert np.allclose(np.mean(R**2, axis=0), 1.0)
-    P = standardise_columns(X, preserve_norm=True)
+    P = standardize_columns(X, preserve_norm=True)
     assert np.isclose(np.linalg.norm(P), np.linalg.norm(X))
     assert np.allclose(P / P.std(axis=0), Z)
 
 
 def test_standardise_columns_rejects_bad_input():
     with pytest.raises(ValueError, match="X has a constant column \\(column 1\\)"):
-        standardise_columns([[1.0, 2.0], [3.0, 2.0]])
+        standardize_columns([[1.0, 2.0], [3.0, 2.0]])
     with pytest.raises(ValueError, match="X has a zero column"):
-        standardise_columns([[1.0, 0.0], [3.0, 0.0]], center=False)
+        standardize_columns([[1.0, 0.0], [3.0, 0.0]], centre=False)
     with pytest.raises(ValueError, match="at least 2 rows"):
-        standardise_columns([[1.0, 2.0]])
+        standardize_columns([[1.0, 2.0]])
     with pytest.raises(ValueError, match="X must be finite"):
-        standardise_columns([[np.nan, 1.0], [1.0, 2.0]])
+        standardize_columns([[np.nan, 1.0], [1.0, 2.0]])
 
 
 def test_inverse_propensity_weights_on_a_small_input():

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from cossim.simulate import (
-    SimulatedInteractions,
-    naive_sample_without_replacement,
-    sample_without_replacement,
-    simulate_clustered_interactions,
-)
+from cossim import simulate as _simulate
+from cossim.simulate import SimulatedInteractions, simulate_clustered_interactions
+
+# The samplers behind simulate_clustered_interactions (private: no chapter calls them on their own).
+sample_without_replacement = _simulate._sample_without_replacement
+naive_sample_without_replacement = _simulate._naive_sample_without_replacement
 
 # A small problem whose successive-sampling probabilities differ clearly from both wrong samplers
 # below (with replacement, uniform); the last item has weight 0 and must never be drawn.

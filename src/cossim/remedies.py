@@ -689,7 +689,9 @@ def inverse_propensity_weights(X, exponent: float, *, preserve_norm: bool = True
     exponent : float
         ``exponent >= 0``; 0 gives equal weights.
     preserve_norm : bool, default True
-        Rescale the weights by one common factor so that ``X * w`` has the
+        If False, the weights are ``(popularity_i / max_j popularity_j) ** (-exponent)``:
+        the most popular item gets weight 1. If True, rescale them by one
+        common factor so that ``X * w`` has the
         Frobenius norm of ``X``: the singular values keep their overall scale,
         so a penalty weight ``lam`` tuned for ``X`` bites at the same scale.
 
@@ -709,7 +711,7 @@ def inverse_propensity_weights(X, exponent: float, *, preserve_norm: bool = True
     --------
     >>> inverse_propensity_weights([[1.0, 1.0], [1.0, 0.0], [1.0, 0.0], [1.0, 0.0]],
     ...                            1.0, preserve_norm=False)
-    array([0.25, 1.  ])
+    array([1., 4.])
     """
     X = as_matrix(X, "X")
     exponent = check_nonnegative(exponent, "exponent")

@@ -19,9 +19,9 @@ from cossim.symbolic._helpers import (
     witness_nonzero,
 )
 from cossim.symbolic.core import (
+    CosSim,
     Derivation,
     Step,
-    book_latex,
     cosine,
     cosine_matrix,
 )
@@ -162,7 +162,6 @@ def cosine_depends_on_scale(
         Step("Differentiate in $t$ and factor.", show_eq(CosSim(t).diff(t), derivative)),
     ]
     if depends:
-        at = ", ".join(f"{book_latex(k)} = {book_latex(v)}" for k, v in witness.items())
         steps.append(Step("At one point the derivative is a nonzero number, so the cosine "
                           "changes with the scale.",
                           show_eq(sp.Subs(CosSim(t).diff(t), tuple(witness), tuple(witness.values())),

@@ -9,6 +9,7 @@ import sympy as sp
 
 from cossim.symbolic._helpers import (
     as_sympy_matrix,
+    certainly_nonzero,
     check_size,
     is_zero_matrix,
     label,
@@ -22,6 +23,7 @@ from cossim.symbolic.core import (
     LAMBDA,
     SIGMA,
     THETA,
+    CosSim,
     Derivation,
     Step,
     cosine_matrix,
@@ -273,7 +275,7 @@ def cosine_formula_check(
     d1 = D[0, 0]
     entry = direct[0, 1] if direct.cols > 1 else direct[0, 0]
     derivative = sp.factor(sp.diff(entry, d1)) if d1.free_symbols else sp.S.Zero
-    depends = derivative != 0
+    depends = certainly_nonzero(derivative)  # a nonzero value at a test point, not a syntactic != 0
     direct_names = {"item": CosSim(label("B D^{-1}")), "user": CosSim(label("Y D")),
                     "user-item": CosSim(label("Y D"), label("B D^{-1}"))}
     names = {"item": "\\Omega_B B D^{%d} B^{\\top} \\Omega_B",
