@@ -62,9 +62,3 @@ def test_the_lock_pins_jupyter_book_1_and_sphinx_7():
     assert re.search(r"^jupyter-book==1\.", lock, re.MULTILINE)
     assert re.search(r"^sphinx==7\.", lock, re.MULTILINE)
     assert "--hash=sha256:" in lock
-
-
-def test_every_exported_name_resolves():
-    missing = [name for name in cossim.__all__ if not hasattr(cossim, name)]
-    assert missing == []
-    assert len(set(cossim.__all__)) == len(cossim.__all__)

@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 import cossim
-from cossim import remedies
 from cossim.linalg import gram_matrix, gram_spectrum
 from cossim.remedies import (
     CosineModelResult,
@@ -44,13 +43,6 @@ def central_difference(f, x, direction, h=1e-6):
 
 
 # --------------------------------------------------------------------------- the public names
-
-
-def test_public_names_are_exported_and_name_the_chapter():
-    for name in remedies.__all__:
-        assert getattr(cossim, name) is getattr(remedies, name)
-        doc = getattr(remedies, name).__doc__
-        assert doc and "chapters/remedies.md" in doc
 
 
 # --------------------------------------------------------------------------- row normalisation

@@ -18,13 +18,9 @@ from hypothesis import strategies as st
 
 from cossim import (
     Factorization,
-    factor_penalty_loss,
     fit_factor_penalty,
     fit_product_penalty,
-    fit_weight_decay,
     item_similarity,
-    product_penalty_loss,
-    weight_decay_loss,
 )
 from cossim.training import (
     GramDecomposition,
@@ -32,9 +28,8 @@ from cossim.training import (
     factorization_loss_and_gradients,
     train_factorization,
 )
+from tests.conftest import FITS, LOSSES
 
-FITS = {"product": fit_product_penalty, "factor": fit_factor_penalty, "weight_decay": fit_weight_decay}
-LOSSES = {"product": product_penalty_loss, "factor": factor_penalty_loss, "weight_decay": weight_decay_loss}
 OBJECTIVES = tuple(FITS)
 
 
@@ -492,12 +487,3 @@ def test_loss_and_gradients_rejects_bad_input(G, A, B, objective, name):
         factorization_loss_and_gradients(G, A, B, 1.0, objective)
     with pytest.raises(ValueError, match="lam"):
         factorization_loss_and_gradients(np.eye(3), np.ones((3, 2)), np.ones((3, 2)), -1.0)
-
-
-def test_every_public_name_names_its_chapter_and_is_exported():
-    import cossim
-    import cossim.training as training
-
-    for name in training.__all__:
-        assert "chapters/training_dynamics.md" in getattr(training, name).__doc__, name
-        assert getattr(cossim, name) is getattr(training, name)

@@ -156,7 +156,7 @@ class ReluNetParams:
 
 @dataclass(frozen=True, eq=False)
 class ReluNetResult:
-    """The result of :func:`train_relu_net`.
+    """Returned by :func:`train_relu_net`: the trained network and its history.
 
     Attributes
     ----------

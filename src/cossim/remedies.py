@@ -253,7 +253,7 @@ def cosine_model_loss_and_gradients(G, A, B, lam: float) -> tuple[float, np.ndar
 
 @dataclass(frozen=True, eq=False)
 class CosineModelResult:
-    """What :func:`train_cosine_model` returns.
+    """Returned by :func:`train_cosine_model`: the trained sphere model and how the run ended.
 
     Attributes
     ----------

@@ -237,7 +237,7 @@ def factorization_loss_and_gradients(
 
 @dataclass(frozen=True, eq=False)
 class TrainingResult:
-    """What :func:`train_factorization` returns.
+    """Returned by :func:`train_factorization`: the trained factors and the run's history.
 
     Attributes
     ----------

@@ -140,3 +140,11 @@ def witness_nonzero(expr: sp.Expr, candidates: Sequence[dict]) -> dict | None:
             return point
     return None
 
+
+
+def as_expression(value: Any, name: str) -> sp.Expr:
+    """``value`` as a sympy expression (strictly: no parsing of strings), or ``ValueError`` naming ``name``."""
+    try:
+        return sp.sympify(value, strict=True)
+    except (sp.SympifyError, TypeError, ValueError) as error:
+        raise ValueError(f"{name} must be a sympy expression or a number, got {value!r}") from error

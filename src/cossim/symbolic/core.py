@@ -37,7 +37,7 @@ from typing import Any
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
-from cossim.symbolic._helpers import as_sympy_matrix, tidy
+from cossim.symbolic._helpers import as_expression, as_sympy_matrix, tidy
 
 __all__ = [
     "LAMBDA",
@@ -143,7 +143,11 @@ def book_latex(expr: Any, **settings: Any) -> str:
     >>> book_latex(sp.MatrixSymbol("A", 2, 2).T)
     'A^{\\top}'
     """
-    return _BookLatexPrinter(settings).doprint(expr)
+    try:
+        printer = _BookLatexPrinter(settings)
+    except TypeError as error:  # sympy's message for an unknown setting
+        raise ValueError(f"settings must be settings of sympy.latex: {error}") from error
+    return printer.doprint(expr)
 
 
 # --------------------------------------------------------------------------------------
@@ -212,6 +216,8 @@ def _as_sympy(obj: Any) -> Any:
 class Step:
     """One step of a derivation: a sentence of prose and the maths it shows.
 
+    Used in ``chapters/product_penalty.md`` and ``chapters/remedies.md``.
+
     Parameters
     ----------
     text : str
@@ -246,6 +252,9 @@ class Step:
 @dataclass(frozen=True)
 class Derivation:
     """A titled chain of steps and its final result.
+
+    Used in ``chapters/remedies.md``, and returned by every derivation and check
+    of the package (e.g. :func:`gauge_for_correlation`).
 
     Parameters
     ----------
@@ -352,7 +361,7 @@ class Derivation:
 def rotation_matrix(theta: Any = THETA) -> sp.Matrix:
     r"""The 2 x 2 rotation by ``theta``, a generic orthogonal matrix for the examples.
 
-    Used in ``chapters/product_penalty.md`` and ``chapters/factor_penalty.md``.
+    Used in ``chapters/product_penalty.md`` and ``chapters/remedies.md``.
 
     Parameters
     ----------
@@ -364,7 +373,7 @@ def rotation_matrix(theta: Any = THETA) -> sp.Matrix:
     sympy.Matrix, shape (2, 2)
         :math:`\begin{pmatrix}\cos\theta & -\sin\theta\\ \sin\theta & \cos\theta\end{pmatrix}`.
     """
-    theta = sp.sympify(theta)
+    theta = as_expression(theta, "theta")
     return sp.Matrix([[sp.cos(theta), -sp.sin(theta)], [sp.sin(theta), sp.cos(theta)]])
 
 
@@ -397,7 +406,8 @@ def cross_cosine(M: sp.MatrixBase, N: sp.MatrixBase, simplify: bool = True) -> s
     r"""Cosines between every row of ``M`` and every row of ``N``.
 
     Computed directly from the definition: the Gram matrix :math:`M N^\top`
-    divided entrywise by the row norms. Used in ``chapters/product_penalty.md``.
+    divided entrywise by the row norms. Used by :func:`cosine_matrix` and
+    :func:`cosine_formula_check`.
 
     Parameters
     ----------
@@ -425,7 +435,8 @@ def cross_cosine(M: sp.MatrixBase, N: sp.MatrixBase, simplify: bool = True) -> s
 def cosine_matrix(M: sp.MatrixBase, simplify: bool = True) -> sp.Matrix:
     """Cosines between all pairs of rows of ``M`` (``cross_cosine(M, M)``).
 
-    Used in ``chapters/gauge_freedom.md`` and ``chapters/product_penalty.md``.
+    Used by :func:`gauge_for_correlation`, :func:`full_rank_item_identity_check`
+    and :func:`low_rank_row_norms`.
 
     Parameters
     ----------

@@ -8,6 +8,7 @@ from typing import Any
 import sympy as sp
 
 from cossim.symbolic._helpers import (
+    as_expression,
     is_zero_matrix,
     label,
     show_eq,
@@ -52,7 +53,7 @@ def relu_rescaling_check(d: Any = None) -> Derivation:
         ``z``), ``positive_case`` and ``nonpositive_case`` (the simplified
         differences) and ``holds``.
     """
-    d = sp.Symbol("d", positive=True) if d is None else sp.sympify(d)
+    d = sp.Symbol("d", positive=True) if d is None else as_expression(d, "d")
     z = sp.Symbol("z", real=True)
     eps = sp.Symbol("epsilon", positive=True)
     delta = sp.Symbol("delta", nonnegative=True)
@@ -109,10 +110,10 @@ def relu_network_rescaling_check(d: Sequence[Any] | None = None,
     """
     if d is None:
         d = sp.symbols("d_1 d_2", positive=True)
-    d = [sp.sympify(value) for value in d]
+    d = [as_expression(value, "d") for value in d]
     if len(d) != 2:
         raise ValueError(f"d must have two entries (one per hidden unit), got {len(d)}")
-    outgoing = [1 / value for value in d] if outgoing is None else [sp.sympify(v) for v in outgoing]
+    outgoing = [1 / value for value in d] if outgoing is None else [as_expression(v, "outgoing") for v in outgoing]
     if len(outgoing) != 2:
         raise ValueError(f"outgoing must have two entries, got {len(outgoing)}")
     x = sp.Matrix([sp.symbols("x_1 x_2", real=True)])

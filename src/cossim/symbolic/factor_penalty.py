@@ -7,6 +7,7 @@ from typing import Any
 import sympy as sp
 
 from cossim.symbolic._helpers import (
+    as_expression,
     certainly_nonzero,
     in_abs,
     is_zero_matrix,
@@ -294,8 +295,8 @@ def factor_penalty_closed_form_check(a_squared: Any = None, b_squared: Any = Non
         raise RuntimeError(f"expected one solution each, got {a}, {b}")
     a, b = a[0], b[0]
     a_sq, b_sq = sp.simplify(a**2), sp.simplify(b**2)
-    paper_a_sq = sp.Max(1 - LAMBDA / SIGMA, 0) / SIGMA if a_squared is None else sp.sympify(a_squared)
-    paper_b_sq = SIGMA * sp.Max(1 - LAMBDA / SIGMA, 0) if b_squared is None else sp.sympify(b_squared)
+    paper_a_sq = sp.Max(1 - LAMBDA / SIGMA, 0) / SIGMA if a_squared is None else as_expression(a_squared, "a_squared")
+    paper_b_sq = SIGMA * sp.Max(1 - LAMBDA / SIGMA, 0) if b_squared is None else as_expression(b_squared, "b_squared")
     eps = sp.Symbol("epsilon", positive=True)
     delta = sp.Symbol("delta", nonnegative=True)
     matches = True

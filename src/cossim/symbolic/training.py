@@ -8,6 +8,7 @@ from typing import Any
 import sympy as sp
 
 from cossim.symbolic._helpers import (
+    as_expression,
     check_size,
     is_zero_matrix,
     label,
@@ -405,7 +406,7 @@ def factor_penalty_rescaling_check(power: Any = sp.Rational(1, 2)) -> Derivation
         ``user_difference``, ``item_difference`` (each simplified and
         factored), ``difference`` (their sum) and ``holds``.
     """
-    power = sp.sympify(power)
+    power = as_expression(power, "power")
     c = sp.Symbol("c", positive=True)
     lam = LAMBDA
     X = symbol_matrix("x", 2, 2, real=True)
