@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cossim import top_svd
 from cossim import linalg as _linalg
+from cossim import top_svd
 
 # The float32-exactness rule behind gram_matrix and top_svd (private kernels, tested here directly).
 _gram = _linalg._gram

@@ -169,7 +169,7 @@ def test_cluster_metrics_agrees_with_the_separate_functions_and_counts_what_it_s
     assert (metrics.within, metrics.between) == within_between_means(S, clusters)
     assert metrics.auc == cluster_auc(S, clusters)
     assert metrics.precision == precision_at_k(S, clusters, 3)
-    assert metrics.k == 3
+    assert metrics.top == 3
     assert metrics.n_pairs == 25 * 24 // 2
     upper = S[np.triu_indices(25, 1)]
     assert metrics.n_undefined_pairs == np.count_nonzero(np.isnan(upper))
@@ -337,7 +337,7 @@ def test_k_out_of_range_is_rejected(k):
         lambda: neighbour_overlap(S, S, k),
         lambda: cluster_metrics(S, clusters, k),
     ):
-        with pytest.raises(ValueError, match="k must"):
+        with pytest.raises(ValueError, match="top must"):
             call()
 
 

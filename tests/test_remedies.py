@@ -243,11 +243,11 @@ def test_sphere_regauge_keeps_the_product_and_the_sphere_but_not_the_cosines(sma
 def test_sphere_regauge_rejects_bad_input():
     Y = normalize_rows(random_matrix((6, 4), 7))
     f = cossim.Factorization(random_matrix((6, 4), 8), Y)
-    with pytest.raises(ValueError, match="f must be a cossim.Factorization"):
+    with pytest.raises(ValueError, match="factorization must be a cossim.Factorization"):
         sphere_regauge((Y, Y), np.eye(4))
-    with pytest.raises(ValueError, match="f must have rows of unit length"):
+    with pytest.raises(ValueError, match="factorization must have rows of unit length"):
         sphere_regauge(cossim.Factorization(Y, 2 * Y), np.eye(4))
-    with pytest.raises(ValueError, match="M must be a 4 x 4"):
+    with pytest.raises(ValueError, match="M must have shape \(4, 4\)"):
         sphere_regauge(f, np.eye(3))
     with pytest.raises(ValueError, match="M must be symmetric"):
         sphere_regauge(f, np.eye(4) + np.triu(np.ones((4, 4)), 1))
@@ -301,7 +301,7 @@ def test_projected_similarity_rejects_bad_input(small_data):
         projected_item_similarity(f, small_data[:, :5], "predictions")
     with pytest.raises(ValueError, match="gram must be 10 x 10"):
         projected_item_similarity(f, space="predictions", gram=np.eye(4))
-    with pytest.raises(ValueError, match="f must be a cossim.Factorization"):
+    with pytest.raises(ValueError, match="factorization must be a cossim.Factorization"):
         projected_item_similarity((f.A, f.B))
 
 

@@ -199,8 +199,8 @@ def test_integer_weights_are_accepted():
         ([[1.0, 2.0]], [1.0], 0, "counts"),
         ([[1.0, 2.0]], [-1], 0, "counts"),
         ([[1.0, 0.0]], [2], 0, "counts"),
-        ([[1.0, 2.0]], [1], "seed", "rng"),
-        ([[1.0, 2.0]], [1], True, "rng"),
+        ([[1.0, 2.0]], [1], "seed", "seed"),
+        ([[1.0, 2.0]], [1], True, "seed"),
     ],
 )
 def test_sampler_rejects_bad_input(sampler, weights, counts, rng, name):

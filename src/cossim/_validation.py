@@ -11,8 +11,12 @@ import numbers
 import numpy as np
 
 
-def as_matrix(value, name: str) -> np.ndarray:
-    """Return ``value`` as a finite 2-D float array, or raise ``ValueError`` naming ``name``."""
+def as_matrix(value, name: str, *, finite: bool = True) -> np.ndarray:
+    """Return ``value`` as a finite 2-D float array, or raise ``ValueError`` naming ``name``.
+
+    With ``finite=False`` the finiteness check is left to the caller
+    (:func:`check_finite`), who may get it for free from a pass it makes anyway.
+    """
     try:
         array = np.asarray(value)
     except Exception as error:  # ragged lists and the like
@@ -27,6 +31,13 @@ def as_matrix(value, name: str) -> np.ndarray:
         raise ValueError(f"{name} must not be empty, got shape {array.shape}")
     if not np.issubdtype(array.dtype, np.floating):
         array = array.astype(np.float64)
+    if finite:
+        check_finite(array, name)
+    return array
+
+
+def check_finite(array: np.ndarray, name: str) -> np.ndarray:
+    """Return ``array`` if it holds no NaN or infinity, or raise ``ValueError`` naming ``name``."""
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} must be finite (it contains NaN or infinity)")
     return array
@@ -46,10 +57,7 @@ def as_vector(value, name: str) -> np.ndarray:
         np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)
     ):
         raise ValueError(f"{name} must hold real numbers, got dtype {array.dtype}")
-    array = array.astype(np.float64)
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} must be finite (it contains NaN or infinity)")
-    return array
+    return check_finite(array.astype(np.float64), name)
 
 
 def check_rank(k, upper: int, name: str = "k") -> int:

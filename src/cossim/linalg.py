@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
-from cossim._validation import as_matrix, check_rank
+from cossim._validation import as_matrix, check_finite, check_rank
 
 __all__ = ["check_gram", "gram_matrix", "gram_spectrum", "top_spectrum", "top_svd"]
 
@@ -76,11 +76,16 @@ def _float32_copy_if_exact(X: np.ndarray, integral_dtype: bool) -> np.ndarray | 
 
 
 def _gram(X: np.ndarray, integral_dtype: bool) -> np.ndarray:
-    """``X^T X`` in float64 (not yet symmetrised), computed in float32 when that is exact."""
+    """``X^T X`` in float64 (not yet symmetrised), computed in float32 when that is exact.
+
+    ``X`` need not have been checked for NaN and infinity: data that float32
+    holds exactly is finite, and anything else is checked here (``ValueError``
+    naming ``X``), so the common 0/1 case makes one pass over ``X``, not two.
+    """
     X32 = _float32_copy_if_exact(X, integral_dtype)
     if X32 is not None:
         return (X32.T @ X32).astype(np.float64)
-    return X.T @ X
+    return check_finite(X, "X").T @ X
 
 
 def _fix_signs(U: np.ndarray | None, V: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
@@ -128,7 +133,7 @@ def gram_matrix(X) -> np.ndarray:
            [1., 1.]])
     """
     integral = _is_integral(X)
-    X = as_matrix(X, "X")
+    X = as_matrix(X, "X", finite=False)  # _gram checks finiteness
     G = _gram(X, integral)
     return (G + G.T) / 2.0
 
@@ -331,7 +336,7 @@ def top_spectrum(X, k: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _top_singular(X, k: int, want_u: bool):
     integral = _is_integral(X)
-    X = as_matrix(X, "X")
+    X = as_matrix(X, "X", finite=False)  # _gram checks finiteness (for free on 0/1 data)
     n, p = X.shape
     k = check_rank(k, min(n, p), "k")
 
