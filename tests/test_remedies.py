@@ -247,7 +247,7 @@ def test_sphere_regauge_rejects_bad_input():
         sphere_regauge((Y, Y), np.eye(4))
     with pytest.raises(ValueError, match="factorization must have rows of unit length"):
         sphere_regauge(cossim.Factorization(Y, 2 * Y), np.eye(4))
-    with pytest.raises(ValueError, match="M must have shape \(4, 4\)"):
+    with pytest.raises(ValueError, match=r"M must have shape \(4, 4\)"):
         sphere_regauge(f, np.eye(3))
     with pytest.raises(ValueError, match="M must be symmetric"):
         sphere_regauge(f, np.eye(4) + np.triu(np.ones((4, 4)), 1))
