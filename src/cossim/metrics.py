@@ -301,7 +301,7 @@ def _precision_at_k(S, clusters, top: int = 10) -> float:
     return _precision(_neighbours(S, top), clusters)[0]
 
 
-def neighbour_overlap(S1, S2, top: int = 10) -> float:
+def neighbour_overlap(S1, S2, top: int = 10, *, k: int | None = None) -> float:
     """Mean fraction of shared nearest neighbours between two similarity matrices.
 
     Used in the later chapters (``chapters/training_dynamics.md``,
@@ -316,6 +316,9 @@ def neighbour_overlap(S1, S2, top: int = 10) -> float:
         undefined entry, the diagonals are ignored.
     top : int, default 10
         Number of neighbours, ``1 <= top <= p - 1``.
+    k : int, optional, keyword only
+        The former name of ``top``, still accepted because ``chapters/audit.md``
+        passes it; give one of the two.
 
     Returns
     -------
@@ -337,6 +340,10 @@ def neighbour_overlap(S1, S2, top: int = 10) -> float:
     if S2.shape != S1.shape:
         raise ValueError(f"S2 must have the same shape as S1 {S1.shape}, got {S2.shape}")
     p = S1.shape[0]
+    if k is not None:
+        if top != 10:
+            raise ValueError(f"k must not be given together with top (k is the former name of top), got k={k!r}")
+        top = check_rank(k, p - 1, "k")
     top = check_rank(top, p - 1, "top")
     first, second = _neighbours(S1, top), _neighbours(S2, top)
     rows = np.flatnonzero((first[:, 0] >= 0) & (second[:, 0] >= 0))

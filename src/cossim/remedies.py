@@ -32,7 +32,6 @@ import numpy as np
 import scipy.linalg
 import scipy.optimize
 
-from cossim._util import unit_rows
 from cossim._validation import (
     as_generator,
     as_matrix,
@@ -139,10 +138,10 @@ def normalize_rows(B) -> np.ndarray:
     array([[ 0.6,  0.8],
            [ 0. , -1. ]])
     """
-    unit, zero = unit_rows(as_matrix(B, "B"))
-    if np.any(zero):
-        raise ValueError(f"B must have no zero rows (row {int(np.flatnonzero(zero)[0])} is zero and has no direction)")
-    return unit
+    B = as_matrix(B, "B")
+    # Divided by the plain norms (no rescaling first, unlike cossim.cosine_similarity): the gradient
+    # normalize_rows_vjp and the training loop use the same arithmetic, so they agree bit for bit.
+    return B / _check_no_zero_rows(B, "B")[:, None]
 
 
 def normalize_rows_vjp(B, upstream) -> np.ndarray:
