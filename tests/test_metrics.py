@@ -301,7 +301,7 @@ def test_paper_size_is_fast_enough_to_use_in_a_chapter():
 @pytest.mark.parametrize(
     "S, message",
     [
-        (np.ones(4), "square"),
+        (np.ones(4), "2-D array"),
         (np.ones((3, 4)), "square"),
         (np.ones((1, 1)), "at least 2"),
         (np.array([["a", "b"], ["c", "d"]]), "real numbers"),

@@ -119,14 +119,17 @@ def check_shape(array: np.ndarray, shape: tuple[int, ...], name: str) -> np.ndar
     return array
 
 
-def check_symmetric(value, name: str) -> np.ndarray:
-    """A finite, square matrix that is symmetric to ``1e-10`` relative, returned exactly symmetric."""
+def check_symmetric(value, name: str, what: str = "") -> np.ndarray:
+    """A finite, square matrix that is symmetric to ``1e-10`` relative, returned exactly symmetric.
+
+    ``what`` (e.g. ``" (X^T X)"``) is added to the messages, after the name.
+    """
     matrix = as_matrix(value, name)
     if matrix.shape[0] != matrix.shape[1]:
-        raise ValueError(f"{name} must be a square matrix, got shape {matrix.shape}")
+        raise ValueError(f"{name} must be a square matrix{what}, got shape {matrix.shape}")
     scale = max(float(np.max(np.abs(matrix))), np.finfo(np.float64).tiny)
     if np.max(np.abs(matrix - matrix.T)) > 1e-10 * scale:
-        raise ValueError(f"{name} must be symmetric")
+        raise ValueError(f"{name} must be symmetric{what}")
     return (matrix + matrix.T) / 2.0
 
 

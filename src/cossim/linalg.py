@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
-from cossim._validation import as_matrix, check_finite, check_rank
+from cossim._validation import as_matrix, check_finite, check_rank, check_symmetric
 
 __all__ = ["check_gram", "gram_matrix", "gram_spectrum", "top_spectrum", "top_svd"]
 
@@ -172,13 +172,7 @@ def check_gram(G, name: str = "G") -> np.ndarray:
     """
     if not isinstance(name, str):
         raise ValueError(f"name must be a string, got {name!r}")
-    G = as_matrix(G, name)
-    if G.shape[0] != G.shape[1]:
-        raise ValueError(f"{name} must be a square matrix (X^T X), got shape {G.shape}")
-    scale = max(float(np.max(np.abs(G))), np.finfo(np.float64).tiny)
-    if np.max(np.abs(G - G.T)) > 1e-10 * scale:
-        raise ValueError(f"{name} must be symmetric (it should be X^T X)")
-    return (G + G.T) / 2.0
+    return check_symmetric(G, name, " (X^T X)")
 
 
 def gram_spectrum(G, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cossim._util import top_indices
-from cossim._validation import check_rank
+from cossim._validation import as_matrix, check_rank
 
 __all__ = ["ClusterMetricsResult", "cluster_metrics", "nearest_neighbours", "neighbour_overlap"]
 
@@ -47,17 +47,11 @@ _SYMMETRY_TOLERANCE = 1e-10
 
 def _check_similarity(S, name: str = "S", symmetric: bool = False) -> np.ndarray:
     """Return ``S`` as a square float64 array with at least 2 rows; NaN allowed, infinity not."""
-    try:
-        array = np.asarray(S)
-    except Exception as error:  # ragged lists and the like
-        raise ValueError(f"{name} must be a square 2-D array of numbers: {error}") from error
-    if array.ndim != 2 or array.shape[0] != array.shape[1]:
+    array = as_matrix(S, name, finite=False)
+    if array.shape[0] != array.shape[1]:
         raise ValueError(f"{name} must be a square 2-D array (items x items), got shape {array.shape}")
     if array.shape[0] < 2:
         raise ValueError(f"{name} must have at least 2 items, got shape {array.shape}")
-    if not (array.dtype == bool or np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
-        raise ValueError(f"{name} must hold real numbers, got dtype {array.dtype}")
-    array = array.astype(np.float64, copy=False)
     if np.any(np.isinf(array)):
         raise ValueError(f"{name} must not contain infinity (NaN marks an undefined similarity)")
     if symmetric and not np.array_equal(array, array.T, equal_nan=bool(np.isnan(array).any())):

@@ -148,3 +148,8 @@ def as_expression(value: Any, name: str) -> sp.Expr:
         return sp.sympify(value, strict=True)
     except (sp.SympifyError, TypeError, ValueError) as error:
         raise ValueError(f"{name} must be a sympy expression or a number, got {value!r}") from error
+
+
+def sq_norm(matrix: sp.MatrixBase) -> sp.Expr:
+    """The squared Frobenius norm of an explicit matrix, as the sum of its squared entries."""
+    return sum(entry**2 for entry in matrix)

@@ -14,6 +14,7 @@ from cossim.symbolic._helpers import (
     label,
     show_eq,
     simplify_matrix,
+    sq_norm,
     square_matrix,
     symbol_matrix,
 )
@@ -356,8 +357,6 @@ def factor_penalty_rotation_check(R: sp.MatrixBase | None = None) -> Derivation:
     A = symbol_matrix("a", 2, 2, real=True)
     B = symbol_matrix("b", 2, 2, real=True)
 
-    def sq_norm(M: sp.Matrix) -> sp.Expr:
-        return sum(e**2 for e in M)
 
     user = sp.simplify(sp.expand(sq_norm(X * A * R) - sq_norm(X * A)))
     item = sp.simplify(sp.expand(sq_norm(B * R) - sq_norm(B)))

@@ -13,6 +13,7 @@ from cossim.symbolic._helpers import (
     is_zero_matrix,
     label,
     show_eq,
+    sq_norm,
     symbol_matrix,
 )
 from cossim.symbolic.core import (
@@ -226,8 +227,6 @@ def imbalance_conservation_check(objective: str = "product", n: int = 2, p: int 
     B = symbol_matrix("b", p, k, real=True)
     lam = LAMBDA
 
-    def sq_norm(M: sp.Matrix) -> sp.Expr:
-        return sum(entry**2 for entry in M)
 
     loss = sq_norm(X - X * A * B.T)
     if objective == "product":
@@ -413,8 +412,6 @@ def factor_penalty_rescaling_check(power: Any = sp.Rational(1, 2)) -> Derivation
     A = symbol_matrix("a", 2, 2, real=True)
     B = symbol_matrix("b", 2, 2, real=True)
 
-    def sq_norm(M: sp.Matrix) -> sp.Expr:
-        return sum(entry**2 for entry in M)
 
     A_c, B_c, X_c, lam_c = c**power * A, c ** (-power) * B, X / c, lam / c
     fit = sp.factor(sp.simplify(sp.expand(
