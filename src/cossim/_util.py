@@ -101,3 +101,15 @@ def adam_update(
     m_hat = first / (1.0 - beta1**step)
     v_hat = second / (1.0 - beta2**step)
     param -= lr * m_hat / (np.sqrt(v_hat) + eps)
+
+
+def read_only(array: np.ndarray) -> np.ndarray:
+    """Mark ``array`` read-only and return it (for the arrays of frozen result types).
+
+    Examples
+    --------
+    >>> read_only(np.zeros(2)).flags.writeable
+    False
+    """
+    array.setflags(write=False)
+    return array

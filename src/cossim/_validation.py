@@ -108,7 +108,8 @@ def check_choice(value, choices: tuple[str, ...], name: str) -> str:
 def check_instance(value, cls: type, name: str):
     """Return ``value`` if it is an instance of ``cls``, or raise ``ValueError`` naming ``name``."""
     if not isinstance(value, cls):
-        raise ValueError(f"{name} must be a cossim.{cls.__name__}, got {type(value).__name__}")
+        where = "cossim." if cls.__module__.startswith("cossim") else ""
+        raise ValueError(f"{name} must be a {where}{cls.__name__}, got {type(value).__name__}")
     return value
 
 

@@ -34,7 +34,7 @@ original title ends in "(1995) (V)", for video).  A year is an ``int`` when the
 field is four digits and ``None`` otherwise, so both years are ``None``.  The
 genre "unknown" (of movies 267 and 1373) is kept as a genre, as MovieLens has it.
 
-Import flow: this module imports only :mod:`numpy` and the standard library.
+Import flow: this module imports only :mod:`numpy`, :mod:`cossim._util` and the standard library.
 """
 
 from __future__ import annotations
@@ -46,6 +46,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from cossim._util import read_only
 
 __all__ = [
     "MOVIELENS_100K_SHA256",
@@ -272,11 +274,6 @@ def _column(rows: list[tuple[int, list[str]]], index: int, dtype, path: Path, na
     raise ValueError(f"{path}: the column {name} cannot be read as {np.dtype(dtype).name}")  # pragma: no cover
 
 
-def _read_only(array: np.ndarray) -> np.ndarray:
-    array.setflags(write=False)
-    return array
-
-
 def read_recbole_movies(inter_path, item_path) -> MovieRatings:
     """Read a pair of RecBole atomic files (ratings and movies) into :class:`MovieRatings`.
 
@@ -350,16 +347,16 @@ def read_recbole_movies(inter_path, item_path) -> MovieRatings:
     X = np.zeros((user_ids.size, len(movies)), dtype=np.float64)
     X[rows, columns] = 1.0
     return MovieRatings(
-        X=_read_only(X),
-        user_ids=_read_only(user_ids.astype(np.int64)),
-        movie_ids=_read_only(movie_ids),
+        X=read_only(X),
+        user_ids=read_only(user_ids.astype(np.int64)),
+        movie_ids=read_only(movie_ids),
         titles=tuple(movie[1] for movie in movies),
         years=tuple(movie[2] for movie in movies),
         genres=tuple(movie[3] for movie in movies),
-        rating_rows=_read_only(rows),
-        rating_columns=_read_only(columns),
-        rating_values=_read_only(values),
-        rating_timestamps=_read_only(timestamps),
+        rating_rows=read_only(rows),
+        rating_columns=read_only(columns),
+        rating_values=read_only(values),
+        rating_timestamps=read_only(timestamps),
     )
 
 
