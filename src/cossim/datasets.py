@@ -399,8 +399,8 @@ def load_movielens_100k(data_dir=None, *, verify: bool = True) -> MovieRatings:
 
     Examples
     --------
-    >>> movies = load_movielens_100k()  # doctest: +SKIP
-    >>> movies.X.shape, movies.labels[movies.column_of("Star Wars")]  # doctest: +SKIP
+    >>> movies = load_movielens_100k()
+    >>> movies.X.shape, movies.labels[movies.column_of("Star Wars")]
     ((943, 1682), 'Star Wars (1977)')
     """
     folder = default_data_dir() if data_dir is None else Path(data_dir)
