@@ -18,8 +18,9 @@ singular vectors ``X @ V`` in float64.  Everything else (input checks, the
 test that float32 is exact, copies, signs) is overhead.
 
 Each timed call is repeated (``REPEATS`` rounds for ``top_svd`` and the floor,
-alternating, ``SVD_REPEATS`` for the full SVD) and the best time is kept; the
-load average is printed because on a shared machine it moves the numbers.
+alternating, ``SVD_REPEATS`` for the full SVD) and the best time is kept (for
+the floor: the fastest round, all four steps together, with its steps shown);
+the load average is printed because on a shared machine it moves the numbers.
 
 Targets: ``top_svd`` within 1.5 x of its floor and at least 8 x faster than
 the full thin SVD at both densities, with the top-50 singular values agreeing
@@ -43,7 +44,7 @@ N_ITEMS = 1_000
 DENSITIES = (0.02, 0.5)
 RANK = 50
 SEED = 20240308
-REPEATS = 5
+REPEATS = 7
 SVD_REPEATS = 2
 TARGET_FLOOR_RATIO = 1.5
 TARGET_SPEEDUP = 8.0
@@ -87,14 +88,15 @@ def measure(density: float, rng: np.random.Generator) -> bool:
         elapsed, (_, s_top, _) = best_time(lambda: top_svd(X, RANK), 1)
         best_top = min(best_top, elapsed)
         steps = floor_steps(X)
-        best_steps = steps if best_steps is None else {key: min(best_steps[key], steps[key]) for key in steps}
+        if best_steps is None or sum(steps.values()) < sum(best_steps.values()):
+            best_steps = steps  # the fastest whole run of the floor, not a sum of separate minima
     floor = sum(best_steps.values())
     time_full, (_, s_full, _) = best_time(lambda: np.linalg.svd(X, full_matrices=False), SVD_REPEATS)
     relative_difference = float(np.max(np.abs(s_top - s_full[:RANK]) / s_full[:RANK]))
     ratio, speedup = best_top / floor, time_full / best_top
     for key, value in best_steps.items():
         print(f"  floor step {key:<14} {value:8.3f} s")
-    print(f"  floor (sum of the steps)      {floor:8.3f} s")
+    print(f"  floor (the four steps)        {floor:8.3f} s")
     print(f"  top_svd(X, {RANK})               {best_top:8.3f} s   ratio to floor {ratio:5.2f}"
           f"   (target <= {TARGET_FLOOR_RATIO:g})")
     print(f"  numpy.linalg.svd (thin)       {time_full:8.3f} s   speed-up {speedup:6.1f} x"
