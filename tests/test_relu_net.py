@@ -206,6 +206,7 @@ def test_default_start_has_the_popularity_baseline_as_output_bias():
     assert np.all(result.params.biases[0] == 0)
 
 
+@pytest.mark.slow
 def test_weight_decay_balances_the_units_and_plain_training_does_not():
     X = binary_data(n=80, p=10, seed=9)
     kwargs = dict(hidden=(6,), max_iter=1500, lr=2e-2, lr_end=1e-4, seed=0, init_scale=0.5)

@@ -169,6 +169,7 @@ def test_training_decreases_the_loss_and_ends_at_a_stationary_point(small_data, 
     assert bound - 1e-9 * bound <= result.loss <= bound + 1e-6 * bound
 
 
+@pytest.mark.slow
 def test_training_is_deterministic_and_accepts_an_initial_point(small_data, trained):
     G, result = trained
     again = train_cosine_model(G, 5, 4.0, seed=0, max_iter=400)

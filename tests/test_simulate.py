@@ -111,6 +111,7 @@ def test_the_statistical_check_rejects_wrong_samplers(wrong):
     assert _max_z(drawn, WEIGHTS, COUNT) > 3 * Z_LIMIT
 
 
+@pytest.mark.slow
 def test_gumbel_and_loop_agree_with_each_other():
     rows = 8_000
     weights = np.tile(WEIGHTS, (rows, 1))

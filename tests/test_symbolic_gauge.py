@@ -198,6 +198,7 @@ def test_gauge_for_correlation_three_items_numeric():
     assert check.holds
 
 
+@pytest.mark.slow
 def test_gauge_for_correlation_three_items_symbolic_factor():
     C = sp.Matrix([[1, sp.Rational(1, 2), 0], [sp.Rational(1, 2), 1, sp.Rational(1, 5)],
                    [0, sp.Rational(1, 5), 1]])

@@ -208,6 +208,7 @@ def test_one_direction_gauge_reaches_panel_c():
 # --------------------------------------------------------------------------- rescaling for (2)
 
 
+@pytest.mark.slow
 def test_rescaling_check_holds_for_one_half_only():
     check = factor_penalty_rescaling_check()
     assert check.kind == "check" and check.holds is True

@@ -185,6 +185,7 @@ def test_adam_follows_the_textbook_update():
 # --------------------------------------------------------------------------- convergence to the closed forms
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("objective", OBJECTIVES)
 def test_gradient_descent_reaches_the_closed_form_loss(objective):
     X = _data()
@@ -312,6 +313,7 @@ def test_small_start_ends_near_the_symmetric_split(seed):
     assert _cosine_gap(f, fit_product_penalty(X, 3, lam)) < 1e-3
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1])
 def test_unbalanced_start_reaches_the_same_loss_with_other_cosines(seed):
     """From A_0 = 2 R, B_0 = R / 2, GD on (1) reaches the closed-form loss but not its cosines.
@@ -351,6 +353,7 @@ def test_adam_does_not_keep_the_symmetric_split():
 # --------------------------------------------------------------------------- what training picks: objective (2)
 
 
+@pytest.mark.slow
 def test_factor_penalty_cosines_do_not_depend_on_the_run():
     """For (2) GD from two random starts and an unbalanced one, and Adam, all give the cosines of (6).
 
