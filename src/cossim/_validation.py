@@ -11,16 +11,21 @@ import numbers
 import numpy as np
 
 
+def as_array(value, name: str, what: str) -> np.ndarray:
+    """``numpy.asarray(value)``, with a ``ValueError`` naming ``name`` (``"must be " + what``) if it fails."""
+    try:
+        return np.asarray(value)
+    except Exception as error:  # ragged lists and the like
+        raise ValueError(f"{name} must be {what}: {error}") from error
+
+
 def as_matrix(value, name: str, *, finite: bool = True) -> np.ndarray:
     """Return ``value`` as a finite 2-D float array, or raise ``ValueError`` naming ``name``.
 
     With ``finite=False`` the finiteness check is left to the caller
     (:func:`check_finite`), who may get it for free from a pass it makes anyway.
     """
-    try:
-        array = np.asarray(value)
-    except Exception as error:  # ragged lists and the like
-        raise ValueError(f"{name} must be a 2-D array of numbers: {error}") from error
+    array = as_array(value, name, "a 2-D array of numbers")
     if array.ndim != 2:
         raise ValueError(f"{name} must be a 2-D array, got {array.ndim} dimension(s) with shape {array.shape}")
     if array.dtype == bool:
@@ -45,10 +50,7 @@ def check_finite(array: np.ndarray, name: str) -> np.ndarray:
 
 def as_vector(value, name: str) -> np.ndarray:
     """Return ``value`` as a finite, non-empty 1-D float array, or raise ``ValueError``."""
-    try:
-        array = np.asarray(value)
-    except Exception as error:
-        raise ValueError(f"{name} must be a 1-D array of numbers: {error}") from error
+    array = as_array(value, name, "a 1-D array of numbers")
     if array.ndim != 1:
         raise ValueError(f"{name} must be a 1-D array, got shape {array.shape}")
     if array.size == 0:

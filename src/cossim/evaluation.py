@@ -33,7 +33,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from cossim._util import top_indices
-from cossim._validation import as_generator, as_matrix, as_vector, check_nonnegative, check_rank
+from cossim._validation import as_array, as_generator, as_matrix, as_vector, check_nonnegative, check_rank
 from cossim.linalg import top_spectrum
 
 __all__ = [
@@ -74,10 +74,7 @@ def _check_split(X_train, X_test, scores=None) -> tuple[np.ndarray, ...]:
 
 
 def _check_neighbours(neighbours, name: str) -> np.ndarray:
-    try:
-        array = np.asarray(neighbours)
-    except Exception as error:  # ragged lists and the like
-        raise ValueError(f"{name} must be a 2-D array of item indices: {error}") from error
+    array = as_array(neighbours, name, "a 2-D array of item indices")
     if array.ndim != 2 or array.shape[1] == 0:
         raise ValueError(f"{name} must be a 2-D array (items x neighbours), got shape {array.shape}")
     if array.dtype == bool or not np.issubdtype(array.dtype, np.integer):

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cossim._util import top_indices
-from cossim._validation import as_matrix, check_rank
+from cossim._validation import as_array, as_matrix, check_rank
 
 __all__ = ["ClusterMetricsResult", "cluster_metrics", "nearest_neighbours", "neighbour_overlap"]
 
@@ -64,10 +64,7 @@ def _check_similarity(S, name: str = "S", symmetric: bool = False) -> np.ndarray
 
 
 def _check_clusters(clusters, p: int) -> np.ndarray:
-    try:
-        labels = np.asarray(clusters)
-    except Exception as error:
-        raise ValueError(f"clusters must be a 1-D array of integers: {error}") from error
+    labels = as_array(clusters, "clusters", "a 1-D array of integers")
     if labels.ndim != 1 or labels.shape[0] != p:
         raise ValueError(f"clusters must be a 1-D array with one label per item ({p}), got shape {labels.shape}")
     if labels.dtype == bool or not np.issubdtype(labels.dtype, np.integer):

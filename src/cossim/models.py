@@ -22,7 +22,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cossim._validation import as_matrix, as_vector, check_factor_pair, check_instance, check_nonnegative, check_rank
+from cossim._validation import (
+    as_array,
+    as_matrix,
+    as_vector,
+    check_factor_pair,
+    check_instance,
+    check_nonnegative,
+    check_rank,
+)
 from cossim.linalg import top_spectrum
 from cossim.similarity import cosine_similarity
 
@@ -210,10 +218,7 @@ def regauge(factorization: Factorization, gauge) -> Factorization:
     factorization = check_instance(factorization, Factorization, "factorization")
     A, B = factorization.A, factorization.B
     k = factorization.k
-    try:
-        raw = np.asarray(gauge)
-    except Exception as error:  # ragged lists and the like
-        raise ValueError(f"gauge must be a 1-D array of {k} numbers or a {k} x {k} matrix: {error}") from error
+    raw = as_array(gauge, "gauge", f"a 1-D array of {k} numbers or a {k} x {k} matrix")
     if raw.ndim == 1:
         d = as_vector(raw, "gauge")
         if d.shape != (k,):

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cossim._validation import as_generator, check_count, check_rank
+from cossim._validation import as_array, as_generator, check_count, check_rank
 
 __all__ = ["SimulatedInteractions", "simulate_clustered_interactions"]
 
@@ -70,10 +70,7 @@ def _concentration(value, name: str) -> float:
 
 
 def _check_weights(weights) -> np.ndarray:
-    try:
-        W = np.asarray(weights)
-    except Exception as error:  # ragged lists and the like
-        raise ValueError(f"weights must be a 2-D array of numbers: {error}") from error
+    W = as_array(weights, "weights", "a 2-D array of numbers")
     if W.ndim != 2:
         raise ValueError(f"weights must be a 2-D array (users x items), got shape {W.shape}")
     if W.dtype == bool or not (np.issubdtype(W.dtype, np.floating) or np.issubdtype(W.dtype, np.integer)):
@@ -89,10 +86,7 @@ def _check_weights(weights) -> np.ndarray:
 
 
 def _check_counts(counts, W: np.ndarray) -> np.ndarray:
-    try:
-        k = np.asarray(counts)
-    except Exception as error:
-        raise ValueError(f"counts must be a 1-D array of integers: {error}") from error
+    k = as_array(counts, "counts", "a 1-D array of integers")
     if k.ndim != 1 or k.shape[0] != W.shape[0]:
         raise ValueError(
             f"counts must be a 1-D array with one entry per row of weights ({W.shape[0]}), got shape {k.shape}"
