@@ -16,7 +16,7 @@ BOOK_INPUTS := $(wildcard intro.md bibliography.md chapters/*.md _config.yml _to
 	_ext/*.py _latex/* tools/build_book.py) $(shell find src -name '*.py') requirements.lock
 PDF := _build/pdf/the-arbitrary-cosine.pdf
 
-.PHONY: all install data book pdf check-site test test-lib test-chapters test-site notebooks lock bench clean
+.PHONY: all install data book pdf check-site test test-lib test-chapters test-site lint notebooks lock bench clean
 
 all: book
 
@@ -67,8 +67,9 @@ test: book
 	fi
 	$(BIN)/python -m pytest -m "not chapters"
 
+# Fast: no network (the MovieLens tests and doctest skip when the data are absent), no slow tests.
 test-lib: install
-	$(BIN)/python -m pytest -m "not chapters and not site and not browser and not pdf"
+	$(BIN)/python -m pytest -m "not slow and not chapters and not site and not browser and not pdf"
 
 # Each chapter executed once more, in a fresh kernel from its own folder, outside the book build:
 # for working on one chapter locally (the book build already executes every chapter).
@@ -77,6 +78,10 @@ test-chapters: install data
 
 test-site: install
 	$(BIN)/python -m pytest -m "site or browser or pdf"
+
+# The linter (ruff, pinned in pyproject.toml's dev extra, configured there).
+lint: install
+	$(BIN)/ruff check src tests tools benchmarks _ext conftest.py
 
 # Executed notebooks of every chapter, for local use, in notebooks/ (git-ignored).
 notebooks: install data

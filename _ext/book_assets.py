@@ -76,7 +76,8 @@ def latex_macros(mathjax_macros: dict) -> str:
 def _define_macros_for_latex(app: Sphinx, config) -> None:
     macros = (config.mathjax3_config or {}).get("tex", {}).get("macros", {})
     elements = config.latex_elements
-    elements["preamble"] = elements.get("preamble", "") + "\n% The book's maths macros (from _config.yml)\n" + latex_macros(macros) + "\n"
+    definitions = "\n% The book's maths macros (from _config.yml)\n" + latex_macros(macros) + "\n"
+    elements["preamble"] = elements.get("preamble", "") + definitions
 
 
 def _number_per_chapter_in_latex(app: Sphinx) -> None:

@@ -8,54 +8,15 @@ Where chromium is absent these tests skip and say how to install it; CI installs
 COSSIM_REQUIRE_BROWSER=1, which turns that skip into a failure.
 """
 
-import os
-import shutil
-
 import pytest
 
-from tests.site_support import SITE, book_pages, has_math, parse, serve
+from tests.site_support import SITE, book_pages, has_math, parse
 from tools.book_pages import ROOT, toc_entries
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
-# Flags for a root, offline machine: no sandbox, and no background calls to Google's services.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PAGES = book_pages()
 ROOT_PAGE = f"{toc_entries()[0]}.html"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if CHROMIUM is None:
-        message = "chromium not found: install it with `apt-get update && apt-get install -y chromium`"
-        if os.environ.get("COSSIM_REQUIRE_BROWSER") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    if not (SITE / "index.html").is_file():
-        pytest.fail("the book is not built: run `make book` (or `make test`, which builds it first)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-@pytest.fixture(scope="module")
-def base_url():
-    with serve(SITE) as url:
-        yield url
 
 
 @pytest.mark.parametrize("page_file", PAGES, ids=[str(p.relative_to(ROOT)) for p in PAGES])

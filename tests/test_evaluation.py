@@ -10,9 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import cossim
 from cossim import (
-    LambdaSelection,
+    LambdaSelectionResult,
     fit_factor_penalty,
     fit_product_penalty,
     label_jaccard,
@@ -135,9 +134,9 @@ def test_split_hides_every_item_equally_often():
         ((np.ones((2, 3)), 0.0, 0), "fraction"),
         ((np.ones((2, 3)), 1.0, 0), "fraction"),
         ((np.ones((2, 3)), True, 0), "fraction"),
-        ((np.ones((2, 3)), 0.2, None), "rng"),
-        ((np.ones((2, 3)), 0.2, -1), "rng"),
-        ((np.ones((2, 3)), 0.2, 1.5), "rng"),
+        ((np.ones((2, 3)), 0.2, None), "seed"),
+        ((np.ones((2, 3)), 0.2, -1), "seed"),
+        ((np.ones((2, 3)), 0.2, 1.5), "seed"),
         ((np.ones(3), 0.2, 0), "X"),
         ((np.array([[np.nan, 1.0]]), 0.2, 0), "X"),
     ],
@@ -188,13 +187,13 @@ def test_recall_matches_the_loop_on_heavily_tied_scores(n, p, seed, levels):
 def test_recall_of_perfect_and_of_worst_scores():
     X_test = np.array([[1.0, 1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0, 0.0]])
     X_train = np.array([[0.0, 0.0, 1.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0, 0.0]])
-    assert recall_at_k(X_train, X_test, X_test, k=2) == 1.0
+    assert recall_at_k(X_train, X_test, X_test, top=2) == 1.0
     # k = 1: the first user finds one of its two hidden items, min(k, m) = 1.
-    assert recall_at_k(X_train, X_test, X_test, k=1) == 1.0
-    assert recall_at_k(X_train, X_test, -X_test, k=1) == 0.0
+    assert recall_at_k(X_train, X_test, X_test, top=1) == 1.0
+    assert recall_at_k(X_train, X_test, -X_test, top=1) == 0.0
     # A training item with the highest score is never recommended again.
     scores = X_test + 10 * X_train
-    assert recall_at_k(X_train, X_test, scores, k=2) == 1.0
+    assert recall_at_k(X_train, X_test, scores, top=2) == 1.0
 
 
 def test_recall_rejects_bad_input():
@@ -211,9 +210,9 @@ def test_recall_rejects_bad_input():
         recall_at_k(X_train, X_test, np.zeros((1, 4)), 1)
     with pytest.raises(ValueError, match="scores"):
         recall_at_k(X_train, X_test, np.array([[0.0, np.inf, 0.0]]), 1)
-    for k in [0, 4, 2.0]:
-        with pytest.raises(ValueError, match="k"):
-            recall_at_k(X_train, X_test, scores, k)
+    for top in [0, 4, 2.0]:
+        with pytest.raises(ValueError, match="top must"):
+            recall_at_k(X_train, X_test, scores, top)
 
 
 # --------------------------------------------------------------------------- select_lambda
@@ -225,8 +224,8 @@ def test_select_lambda_scores_each_fit_and_picks_the_best():
     lams = [0.1, 1.0, 10.0, 100.0]
     spectrum = top_spectrum(X_train, 12)
     for fit in [fit_product_penalty, fit_factor_penalty]:
-        selection = select_lambda(fit, X_train, X_test, lams, 8, k=5, spectrum=spectrum)
-        assert isinstance(selection, LambdaSelection)
+        selection = select_lambda(fit, X_train, X_test, lams, 8, top=5, spectrum=spectrum)
+        assert isinstance(selection, LambdaSelectionResult)
         expected = []
         for lam in lams:
             f = fit(X_train, 8, lam)
@@ -235,16 +234,16 @@ def test_select_lambda_scores_each_fit_and_picks_the_best():
         assert selection.best_index == int(np.argmax(expected))
         assert selection.best_lam == lams[selection.best_index]
         assert selection.best_recall == max(selection.recalls)
-        assert (selection.rank, selection.k) == (8, 5)
+        assert (selection.k, selection.top) == (8, 5)
         # Without a spectrum it computes the same one itself.
-        alone = select_lambda(fit, X_train, X_test, lams, 8, k=5)
+        alone = select_lambda(fit, X_train, X_test, lams, 8, top=5)
         np.testing.assert_allclose(alone.recalls, selection.recalls, rtol=1e-9)
     with pytest.raises(dataclasses.FrozenInstanceError):
-        selection.rank = 3
+        selection.k = 3
 
 
 def test_select_lambda_takes_the_first_of_equal_recalls():
-    selection = LambdaSelection(lams=np.array([1.0, 2.0, 3.0]), recalls=np.array([0.2, 0.5, 0.5]), rank=2, k=3)
+    selection = LambdaSelectionResult(lams=np.array([1.0, 2.0, 3.0]), recalls=np.array([0.2, 0.5, 0.5]), k=2, top=3)
     assert selection.best_lam == 2.0 and selection.best_recall == 0.5
 
 
@@ -257,10 +256,10 @@ def test_select_lambda_rejects_bad_input():
         select_lambda(fit_product_penalty, X_train, X_test, [], 3)
     with pytest.raises(ValueError, match="lams"):
         select_lambda(fit_product_penalty, X_train, X_test, [1.0, -1.0], 3)
-    with pytest.raises(ValueError, match="rank"):
+    with pytest.raises(ValueError, match="k must"):
         select_lambda(fit_product_penalty, X_train, X_test, [1.0], 11)
-    with pytest.raises(ValueError, match="k"):
-        select_lambda(fit_product_penalty, X_train, X_test, [1.0], 3, k=11)
+    with pytest.raises(ValueError, match="top must"):
+        select_lambda(fit_product_penalty, X_train, X_test, [1.0], 3, top=11)
     with pytest.raises(ValueError, match="X_test"):
         select_lambda(fit_product_penalty, X_train, X_train, [1.0], 3)
 
@@ -330,10 +329,3 @@ def test_label_jaccard_rejects_bad_input():
         label_jaccard(np.array([[1]]), labels, items=[3])
     with pytest.raises(ValueError, match="items"):
         label_jaccard(np.zeros((4, 1), dtype=int), labels)
-
-
-def test_public_names_and_docstrings_name_the_chapter():
-    for name in ["LambdaSelection", "label_jaccard", "recall_at_k", "select_lambda",
-                 "shared_neighbours", "split_per_user"]:
-        obj = getattr(cossim, name)
-        assert "chapters/movielens.md" in obj.__doc__

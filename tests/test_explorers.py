@@ -13,7 +13,6 @@ chromium is absent, and fail under COSSIM_REQUIRE_BROWSER=1).
 from __future__ import annotations
 
 import inspect
-import json
 import re
 
 import numpy as np
@@ -35,8 +34,6 @@ from cossim import (
 )
 from cossim.explorers import even_subsample
 from tests.site_support import SITE
-from tests.test_browser import base_url, browser  # noqa: F401  (fixtures)
-from tools.book_pages import ROOT
 
 pytestmark = pytest.mark.browser
 

@@ -35,7 +35,7 @@ def direct_forward(params, X):
 
 
 def finite_difference_gradient(params, X, Y, lam, h=1e-6):
-    """Central differences of :func:`rn.loss` for every parameter."""
+    """Central differences of :func:`rn.relu_net_loss` for every parameter."""
     grads = []
     arrays = [*params.weights, *params.biases]
     for k, A in enumerate(arrays):
@@ -45,7 +45,7 @@ def finite_difference_gradient(params, X, Y, lam, h=1e-6):
                 changed = [M.copy() for M in arrays]
                 changed[k][idx] += sign * h
                 L = len(params.weights)
-                value = rn.loss(rn.ReluNetParams(changed[:L], changed[L:]), X, Y, lam)
+                value = rn.relu_net_loss(rn.ReluNetParams(changed[:L], changed[L:]), X, Y, lam)
                 G[idx] += sign * value / (2 * h)
         grads.append(G)
     return grads
@@ -57,7 +57,7 @@ def finite_difference_gradient(params, X, Y, lam, h=1e-6):
 def test_forward_matches_a_direct_computation():
     X = binary_data()
     net = random_net((9, 5, 4, 9))
-    assert np.allclose(rn.forward(net, X), direct_forward(net, X), atol=1e-12)
+    assert np.allclose(rn.relu_net_forward(net, X), direct_forward(net, X), atol=1e-12)
 
 
 @pytest.mark.parametrize("sizes", [(9, 5, 9), (9, 6, 4, 9)])
@@ -66,11 +66,11 @@ def test_fast_loss_equals_the_direct_loss(sizes, targets):
     X = binary_data()
     Y = None if targets == "autoencoder" else np.random.default_rng(3).normal(size=(X.shape[0], sizes[-1]))
     net = random_net(sizes)
-    value, _ = rn.loss_and_gradients(net, X, Y, lam=0.2)
-    assert value == pytest.approx(rn.loss(net, X, Y, lam=0.2), rel=1e-12)
+    value, _ = rn._loss_and_gradients(net, X, Y, lam=0.2)
+    assert value == pytest.approx(rn.relu_net_loss(net, X, Y, lam=0.2), rel=1e-12)
     residual = direct_forward(net, X) - (X if Y is None else Y)
     penalty = sum(np.sum(M**2) for M in (*net.weights, *net.biases))
-    assert rn.loss(net, X, Y, 0.2) == pytest.approx(np.sum(residual**2) / X.shape[0] + 0.2 * penalty, rel=1e-12)
+    assert rn.relu_net_loss(net, X, Y, 0.2) == pytest.approx(np.sum(residual**2) / X.shape[0] + 0.2 * penalty, rel=1e-12)
 
 
 @pytest.mark.parametrize("sizes", [(9, 5, 9), (9, 6, 4, 9), (9, 3, 4)])
@@ -79,7 +79,7 @@ def test_gradients_match_finite_differences(sizes, lam):
     X = binary_data()
     Y = None if sizes[-1] == sizes[0] else np.random.default_rng(5).normal(size=(X.shape[0], sizes[-1]))
     net = random_net(sizes, seed=2)
-    _, grad = rn.loss_and_gradients(net, X, Y, lam)
+    _, grad = rn._loss_and_gradients(net, X, Y, lam)
     numeric = finite_difference_gradient(net, X, Y, lam)
     for analytic, approx in zip([*grad.weights, *grad.biases], numeric):
         assert np.allclose(analytic, approx, rtol=1e-5, atol=1e-7)
@@ -87,7 +87,7 @@ def test_gradients_match_finite_differences(sizes, lam):
 
 def test_gradients_without_the_backward_pass():
     net = random_net((9, 5, 9))
-    value, grad = rn.loss_and_gradients(net, binary_data(), gradients=False)
+    value, grad = rn._loss_and_gradients(net, binary_data(), gradients=False)
     assert grad is None and value > 0
 
 
@@ -100,7 +100,7 @@ def test_rescaling_preserves_outputs_and_changes_hidden_cosines(sizes, layer):
     net = random_net(sizes, seed=4)
     d = np.exp(np.random.default_rng(6).uniform(-1.5, 1.5, size=sizes[layer]))
     scaled = rn.rescale_hidden_units(net, layer, d)
-    assert np.max(np.abs(rn.forward(scaled, X) - rn.forward(net, X))) < 1e-10
+    assert np.max(np.abs(rn.relu_net_forward(scaled, X) - rn.relu_net_forward(net, X))) < 1e-10
     # The hidden layer itself is multiplied by diag(d) ...
     H, H_scaled = rn.hidden_representations(net, X, layer), rn.hidden_representations(scaled, X, layer)
     assert np.allclose(H_scaled, H * d, rtol=1e-12, atol=1e-12)
@@ -108,7 +108,7 @@ def test_rescaling_preserves_outputs_and_changes_hidden_cosines(sizes, layer):
     users = [u for u in range(X.shape[0]) if np.any(H[u] > 0)]
     change = np.abs(cosine_similarity(H_scaled[users]) - cosine_similarity(H[users])).max()
     assert change > 1e-2
-    assert rn.loss(scaled, X) == pytest.approx(rn.loss(net, X), rel=1e-12)
+    assert rn.relu_net_loss(scaled, X) == pytest.approx(rn.relu_net_loss(net, X), rel=1e-12)
     if layer == 1:
         items, items_scaled = rn.item_embeddings(net), rn.item_embeddings(scaled)
         assert np.allclose(items_scaled, items * d)
@@ -137,7 +137,7 @@ def test_negative_factor_would_change_the_function():
     b1, b2 = net.biases
     d = np.array([-1.0, 1, 1, 1, 1])
     flipped = rn.ReluNetParams((W1 * d, W2 / d[:, None]), (b1 * d, b2))
-    assert np.max(np.abs(rn.forward(flipped, X) - rn.forward(net, X))) > 1e-3
+    assert np.max(np.abs(rn.relu_net_forward(flipped, X) - rn.relu_net_forward(net, X))) > 1e-3
     with pytest.raises(ValueError, match="d must be finite and > 0"):
         rn.rescale_hidden_units(net, 1, d)
 
@@ -152,12 +152,12 @@ def test_unit_norms_and_balance():
     a, b = rn.unit_norms(balanced, 1)
     assert np.allclose(a, b, rtol=1e-12)
     assert np.allclose(a, np.sqrt(incoming * outgoing), rtol=1e-12)
-    assert np.max(np.abs(rn.forward(balanced, X) - rn.forward(net, X))) < 1e-10
+    assert np.max(np.abs(rn.relu_net_forward(balanced, X) - rn.relu_net_forward(net, X))) < 1e-10
     # The balanced point has the smallest penalty on the orbit, so the smallest regularised loss.
     lam = 0.5
     for d in (0.5, 0.9, 1.1, 2.0):
         other = rn.rescale_hidden_units(balanced, 1, d)
-        assert rn.loss(other, X, lam=lam) > rn.loss(balanced, X, lam=lam)
+        assert rn.relu_net_loss(other, X, lam=lam) > rn.relu_net_loss(balanced, X, lam=lam)
 
 
 def test_balance_leaves_units_with_a_zero_norm_alone():
@@ -183,16 +183,16 @@ def test_item_embeddings_sides():
 def test_training_reduces_the_loss_with_both_optimizers():
     X = binary_data(n=60, p=10)
     for optimizer, lr in (("adam", 1e-2), ("gd", 2e-2)):
-        result = rn.train_relu_net(X, (6,), 0.01, n_steps=200, lr=lr, optimizer=optimizer, seed=0)
+        result = rn.train_relu_net(X, (6,), 0.01, max_iter=200, lr=lr, optimizer=optimizer, seed=0)
         assert result.loss_history.shape == (201,)
         assert result.loss_history[-1] < 0.7 * result.loss_history[0]
-        assert result.loss_history[-1] == pytest.approx(rn.loss(result.params, X, lam=0.01), rel=1e-10)
+        assert result.loss_history[-1] == pytest.approx(rn.relu_net_loss(result.params, X, lam=0.01), rel=1e-10)
         assert result.optimizer == optimizer and result.lam == 0.01
 
 
 def test_training_is_deterministic_and_depends_on_the_seed():
     X = binary_data(n=50, p=8)
-    runs = [rn.train_relu_net(X, (5,), 0.0, n_steps=30, seed=s) for s in (3, 3, 4)]
+    runs = [rn.train_relu_net(X, (5,), 0.0, max_iter=30, seed=s) for s in (3, 3, 4)]
     for A, B in zip(runs[0].params.weights, runs[1].params.weights):
         assert np.array_equal(A, B)
     assert not np.array_equal(runs[0].params.weights[0], runs[2].params.weights[0])
@@ -201,14 +201,15 @@ def test_training_is_deterministic_and_depends_on_the_seed():
 
 def test_default_start_has_the_popularity_baseline_as_output_bias():
     X = binary_data(n=50, p=8)
-    result = rn.train_relu_net(X, (5,), n_steps=0)
+    result = rn.train_relu_net(X, (5,), max_iter=0)
     assert np.allclose(result.params.biases[-1], X.mean(axis=0))
     assert np.all(result.params.biases[0] == 0)
 
 
+@pytest.mark.slow
 def test_weight_decay_balances_the_units_and_plain_training_does_not():
     X = binary_data(n=80, p=10, seed=9)
-    kwargs = dict(hidden=(6,), n_steps=1500, lr=2e-2, lr_end=1e-4, seed=0, init_scale=0.5)
+    kwargs = dict(hidden=(6,), max_iter=1500, lr=2e-2, lr_end=1e-4, seed=0, init_scale=0.5)
     decayed = rn.train_relu_net(X, lam=0.05, **kwargs).params
     plain = rn.train_relu_net(X, lam=0.0, **kwargs).params
 
@@ -225,7 +226,7 @@ def test_training_with_targets_and_from_init():
     X = binary_data(n=30, p=6)
     Y = np.random.default_rng(0).normal(size=(30, 2))
     start = rn.init_relu_net((6, 4, 2), seed=1)
-    result = rn.train_relu_net(X, Y=Y, init=start, n_steps=50, lr=1e-2)
+    result = rn.train_relu_net(X, Y=Y, init=start, max_iter=50, lr=1e-2)
     assert result.params.layer_sizes == (6, 4, 2)
     assert result.loss_history[-1] < result.loss_history[0]
 
@@ -233,7 +234,7 @@ def test_training_with_targets_and_from_init():
 def test_divergence_raises():
     X = binary_data()
     with pytest.raises(RuntimeError, match="diverged"):
-        rn.train_relu_net(X, (5,), optimizer="gd", lr=1e3, n_steps=50, init_scale=3.0)
+        rn.train_relu_net(X, (5,), optimizer="gd", lr=1e3, max_iter=50, init_scale=3.0)
 
 
 # --------------------------------------------------------------------------- validation
@@ -261,10 +262,10 @@ def test_params_validation():
 @pytest.mark.parametrize(
     "call,match",
     [
-        (lambda net, X: rn.forward("net", X), "params"),
-        (lambda net, X: rn.forward(net, X[:, :4]), "X must have 9 columns"),
-        (lambda net, X: rn.loss(net, X, np.ones((3, 9))), "Y must have shape"),
-        (lambda net, X: rn.loss(net, X, lam=-1.0), "lam"),
+        (lambda net, X: rn.relu_net_forward("net", X), "params"),
+        (lambda net, X: rn.relu_net_forward(net, X[:, :4]), "X must have 9 columns"),
+        (lambda net, X: rn.relu_net_loss(net, X, np.ones((3, 9))), "Y must have shape"),
+        (lambda net, X: rn.relu_net_loss(net, X, lam=-1.0), "lam"),
         (lambda net, X: rn.rescale_hidden_units(net, 0, 2.0), "layer"),
         (lambda net, X: rn.rescale_hidden_units(net, 2, 2.0), "layer"),
         (lambda net, X: rn.rescale_hidden_units(net, True, 2.0), "layer"),
@@ -274,7 +275,7 @@ def test_params_validation():
         (lambda net, X: rn.unit_norms(net, 5), "layer"),
         (lambda net, X: rn.hidden_representations(net, X, 2), "layer"),
         (lambda net, X: rn.train_relu_net(X, (5,), optimizer="sgd"), "optimizer"),
-        (lambda net, X: rn.train_relu_net(X, (5,), n_steps=-1), "n_steps"),
+        (lambda net, X: rn.train_relu_net(X, (5,), max_iter=-1), "max_iter"),
         (lambda net, X: rn.train_relu_net(X, (5,), lr=0.0), "lr"),
         (lambda net, X: rn.train_relu_net(X, (5,), lr_end=-1.0), "lr_end"),
         (lambda net, X: rn.train_relu_net(X, ()), "hidden"),
@@ -288,7 +289,7 @@ def test_params_validation():
         (lambda net, X: rn.init_relu_net((9,)), "layer_sizes"),
         (lambda net, X: rn.init_relu_net((9, 0, 9)), "layer_sizes"),
         (lambda net, X: rn.init_relu_net((9, 3, 9), output_bias=np.ones(2)), "output_bias"),
-        (lambda net, X: rn.loss_and_gradients(rn.init_relu_net((9, 3, 2)), X), "Y must be given"),
+        (lambda net, X: rn._loss_and_gradients(rn.init_relu_net((9, 3, 2)), X), "Y must be given"),
     ],
 )
 def test_bad_arguments_raise_value_errors_naming_them(call, match):

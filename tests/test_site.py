@@ -17,10 +17,6 @@ pytestmark = pytest.mark.site
 PAGES = book_pages()
 IDS = [str(page.relative_to(ROOT)) for page in PAGES]
 
-# Sphinx marks unresolved references and parse problems with these classes; myst-nb marks cell
-# errors and stderr output with the others.
-PROBLEM_CLASSES = ["system-message", "problematic", "traceback", "stderr", "output_error", "error"]
-PROBLEM_TEXT = re.compile(r"Traceback \(most recent call last\)|\bWarning:|RuntimeWarning|DeprecationWarning|UserWarning")
 
 
 @pytest.fixture(scope="module", autouse=True)

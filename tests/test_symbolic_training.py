@@ -18,7 +18,7 @@ from cossim import factorization_loss_and_gradients, fit_product_penalty, item_s
 from cossim.symbolic import (
     LAMBDA,
     TRAINING_OBJECTIVES,
-    balanced_minimiser_gauge,
+    balanced_minimizer_gauge,
     factor_penalty_rescaling_check,
     imbalance_conservation_check,
     imbalance_dynamics,
@@ -139,7 +139,7 @@ def test_conservation_check_other_sizes():
 
 
 def test_balanced_gauge_solutions():
-    d = balanced_minimiser_gauge()
+    d = balanced_minimizer_gauge()
     assert d.kind == "derivation"
     assert d["orthogonal_gauge"] is True
     assert d["positive_definite"] == (sp.eye(2),)
@@ -208,6 +208,7 @@ def test_one_direction_gauge_reaches_panel_c():
 # --------------------------------------------------------------------------- rescaling for (2)
 
 
+@pytest.mark.slow
 def test_rescaling_check_holds_for_one_half_only():
     check = factor_penalty_rescaling_check()
     assert check.kind == "check" and check.holds is True

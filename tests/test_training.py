@@ -18,13 +18,9 @@ from hypothesis import strategies as st
 
 from cossim import (
     Factorization,
-    factor_penalty_loss,
     fit_factor_penalty,
     fit_product_penalty,
-    fit_weight_decay,
     item_similarity,
-    product_penalty_loss,
-    weight_decay_loss,
 )
 from cossim.training import (
     GramDecomposition,
@@ -32,9 +28,8 @@ from cossim.training import (
     factorization_loss_and_gradients,
     train_factorization,
 )
+from tests.conftest import FITS, LOSSES
 
-FITS = {"product": fit_product_penalty, "factor": fit_factor_penalty, "weight_decay": fit_weight_decay}
-LOSSES = {"product": product_penalty_loss, "factor": factor_penalty_loss, "weight_decay": weight_decay_loss}
 OBJECTIVES = tuple(FITS)
 
 
@@ -190,6 +185,7 @@ def test_adam_follows_the_textbook_update():
 # --------------------------------------------------------------------------- convergence to the closed forms
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("objective", OBJECTIVES)
 def test_gradient_descent_reaches_the_closed_form_loss(objective):
     X = _data()
@@ -317,6 +313,7 @@ def test_small_start_ends_near_the_symmetric_split(seed):
     assert _cosine_gap(f, fit_product_penalty(X, 3, lam)) < 1e-3
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1])
 def test_unbalanced_start_reaches_the_same_loss_with_other_cosines(seed):
     """From A_0 = 2 R, B_0 = R / 2, GD on (1) reaches the closed-form loss but not its cosines.
@@ -356,6 +353,7 @@ def test_adam_does_not_keep_the_symmetric_split():
 # --------------------------------------------------------------------------- what training picks: objective (2)
 
 
+@pytest.mark.slow
 def test_factor_penalty_cosines_do_not_depend_on_the_run():
     """For (2) GD from two random starts and an unbalanced one, and Adam, all give the cosines of (6).
 
@@ -492,12 +490,3 @@ def test_loss_and_gradients_rejects_bad_input(G, A, B, objective, name):
         factorization_loss_and_gradients(G, A, B, 1.0, objective)
     with pytest.raises(ValueError, match="lam"):
         factorization_loss_and_gradients(np.eye(3), np.ones((3, 2)), np.ones((3, 2)), -1.0)
-
-
-def test_every_public_name_names_its_chapter_and_is_exported():
-    import cossim
-    import cossim.training as training
-
-    for name in training.__all__:
-        assert "chapters/training_dynamics.md" in getattr(training, name).__doc__, name
-        assert getattr(cossim, name) is getattr(training, name)

@@ -73,10 +73,9 @@ def execute(source: Path):
 
 def execute_all(jobs: int) -> dict[Path, float]:
     """Execute every notebook page into a fresh cache, `jobs` at a time; return the times."""
+    import nbformat
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
-
-    import nbformat
 
     shutil.rmtree(CACHE, ignore_errors=True)
     shutil.rmtree(EXECUTED, ignore_errors=True)

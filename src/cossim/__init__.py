@@ -2,10 +2,28 @@
 
 Small, tested numerical functions that the book's chapters call to confirm,
 in numbers, what the sympy derivations show. Each public function names in
-its docstring the chapter that derives it.
+its docstring the chapter that uses it. Every module lists its public names
+in ``__all__``; this package re-exports all of them (the symbolic layer from
+:mod:`cossim.symbolic`, which is imported on its own).
 """
 
-from cossim.linalg import top_spectrum, top_svd
+from cossim.datasets import (
+    MOVIELENS_100K_SHA256,
+    MovieRatings,
+    default_data_dir,
+    load_movielens_100k,
+    read_recbole_movies,
+)
+from cossim.evaluation import (
+    LambdaSelectionResult,
+    label_jaccard,
+    recall_at_k,
+    select_lambda,
+    shared_neighbours,
+    split_per_user,
+)
+from cossim.linalg import check_gram, gram_matrix, gram_spectrum, top_spectrum, top_svd
+from cossim.metrics import ClusterMetricsResult, cluster_metrics, nearest_neighbours, neighbour_overlap
 from cossim.models import (
     Factorization,
     effective_rank,
@@ -21,39 +39,38 @@ from cossim.models import (
     user_similarity,
     weight_decay_loss,
 )
-from cossim.similarity import cosine_similarity
-from cossim.metrics import (
-    ClusterMetrics,
-    cluster_auc,
-    cluster_metrics,
-    nearest_neighbours,
-    neighbour_overlap,
-    precision_at_k,
-    within_between_means,
-)
-from cossim.simulate import SimulatedInteractions, sample_without_replacement, simulate_clustered_interactions
-from cossim.datasets import MovieRatings, load_movielens_100k, read_recbole_movies
-from cossim.evaluation import (
-    LambdaSelection,
-    label_jaccard,
-    recall_at_k,
-    select_lambda,
-    shared_neighbours,
-    split_per_user,
+from cossim.relu_net import (
+    ReluNetParams,
+    ReluNetResult,
+    balance_hidden_units,
+    hidden_representations,
+    init_relu_net,
+    item_embeddings,
+    relu_net_forward,
+    relu_net_loss,
+    rescale_hidden_units,
+    train_relu_net,
+    unit_norms,
 )
 from cossim.remedies import (
     CosineModelResult,
     cosine_model_loss_and_gradients,
-    gram_matrix,
-    gram_spectrum,
     inverse_propensity_weights,
     normalize_rows,
     normalize_rows_vjp,
     projected_item_similarity,
     sphere_gauge_directions,
     sphere_regauge,
-    standardise_columns,
+    standardize_columns,
     train_cosine_model,
+)
+from cossim.similarity import cosine_similarity
+from cossim.simulate import SimulatedInteractions, simulate_clustered_interactions
+from cossim.training import (
+    GramDecomposition,
+    TrainingResult,
+    factorization_loss_and_gradients,
+    train_factorization,
 )
 
 
@@ -67,60 +84,17 @@ def __getattr__(name):
     raise AttributeError(f"module 'cossim' has no attribute {name!r}")
 
 
-from cossim.training import (  # noqa: E402  (kept next to its __all__ entries)
-    GramDecomposition,
-    TrainingResult,
-    factorization_loss_and_gradients,
-    train_factorization,
-)
-
 __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
-    # the remedies of the paper's section 3: cossim.remedies
-    "CosineModelResult",
-    "cosine_model_loss_and_gradients",
+    # the truncated SVD and the Gram matrix: cossim.linalg
+    "check_gram",
     "gram_matrix",
     "gram_spectrum",
-    "inverse_propensity_weights",
-    "normalize_rows",
-    "normalize_rows_vjp",
-    "projected_item_similarity",
-    "sphere_gauge_directions",
-    "sphere_regauge",
-    "standardise_columns",
-    "train_cosine_model",
-    # held-out evaluation for choosing lambda: cossim.evaluation
-    "LambdaSelection",
-    "label_jaccard",
-    "recall_at_k",
-    "select_lambda",
-    "shared_neighbours",
-    "split_per_user",
-    # training the factorization by gradient descent and Adam: cossim.training
-    "GramDecomposition",
-    "TrainingResult",
-    "factorization_loss_and_gradients",
-    "train_factorization",
-    # real data and the gauge audit: cossim.datasets and cossim.audit
-    "MovieRatings",
-    "NeighbourStability",
-    "load_movielens_100k",
-    "neighbour_stability",
-    "read_recbole_movies",
-    # the paper's experiment: cossim.simulate and cossim.metrics
-    "ClusterMetrics",
-    "SimulatedInteractions",
-    "cluster_auc",
-    "cluster_metrics",
-    "nearest_neighbours",
-    "neighbour_overlap",
-    "precision_at_k",
-    "sample_without_replacement",
-    "simulate_clustered_interactions",
-    "within_between_means",
-    # the models
+    "top_spectrum",
+    "top_svd",
+    # the models and their cosines: cossim.models and cossim.similarity
     "Factorization",
     "cosine_similarity",
     "effective_rank",
@@ -132,9 +106,58 @@ __all__ = [
     "item_similarity",
     "product_penalty_loss",
     "regauge",
-    "top_spectrum",
-    "top_svd",
     "user_item_similarity",
     "user_similarity",
     "weight_decay_loss",
+    # the paper's experiment: cossim.simulate and cossim.metrics
+    "ClusterMetricsResult",
+    "SimulatedInteractions",
+    "cluster_metrics",
+    "nearest_neighbours",
+    "neighbour_overlap",
+    "simulate_clustered_interactions",
+    # training the factorization by gradient descent and Adam: cossim.training
+    "GramDecomposition",
+    "TrainingResult",
+    "factorization_loss_and_gradients",
+    "train_factorization",
+    # the remedies of the paper's section 3: cossim.remedies
+    "CosineModelResult",
+    "cosine_model_loss_and_gradients",
+    "inverse_propensity_weights",
+    "normalize_rows",
+    "normalize_rows_vjp",
+    "projected_item_similarity",
+    "sphere_gauge_directions",
+    "sphere_regauge",
+    "standardize_columns",
+    "train_cosine_model",
+    # a small ReLU autoencoder: cossim.relu_net
+    "ReluNetParams",
+    "ReluNetResult",
+    "balance_hidden_units",
+    "hidden_representations",
+    "init_relu_net",
+    "item_embeddings",
+    "relu_net_forward",
+    "relu_net_loss",
+    "rescale_hidden_units",
+    "train_relu_net",
+    "unit_norms",
+    # real data: cossim.datasets
+    "MOVIELENS_100K_SHA256",
+    "MovieRatings",
+    "default_data_dir",
+    "load_movielens_100k",
+    "read_recbole_movies",
+    # held-out evaluation for choosing lambda: cossim.evaluation
+    "LambdaSelectionResult",
+    "label_jaccard",
+    "recall_at_k",
+    "select_lambda",
+    "shared_neighbours",
+    "split_per_user",
+    # the gauge audit: cossim.audit (loaded on first use, see __getattr__)
+    "NeighbourStability",
+    "neighbour_stability",
 ]

@@ -491,7 +491,7 @@ def _load_embeddings(path: Path) -> np.ndarray:
     if loaded.ndim != 2:
         raise _InputError(f"{path}: expected a 2-D array (items x dimensions), got shape {loaded.shape}")
     kind = loaded.dtype
-    if not (kind == bool or np.issubdtype(kind, np.floating) or np.issubdtype(kind, np.integer)):
+    if not (kind == np.dtype(bool) or np.issubdtype(kind, np.floating) or np.issubdtype(kind, np.integer)):
         raise _InputError(f"{path}: expected real numbers, got dtype {loaded.dtype}")
     if not np.all(np.isfinite(loaded)):
         count = int(np.count_nonzero(~np.isfinite(loaded)))

@@ -34,7 +34,7 @@ original title ends in "(1995) (V)", for video).  A year is an ``int`` when the
 field is four digits and ``None`` otherwise, so both years are ``None``.  The
 genre "unknown" (of movies 267 and 1373) is kept as a genre, as MovieLens has it.
 
-Import flow: this module imports only :mod:`numpy` and the standard library.
+Import flow: this module imports only :mod:`numpy`, :mod:`cossim._util` and the standard library.
 """
 
 from __future__ import annotations
@@ -46,6 +46,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from cossim._util import read_only
 
 __all__ = [
     "MOVIELENS_100K_SHA256",
@@ -74,8 +76,7 @@ _YEAR = re.compile(r"[0-9]{4}")
 class MovieRatings:
     """Ratings of movies by users, and what is known about the movies.
 
-    Used in the chapter on real data (the gauge audit of MovieLens-100k);
-    returned by :func:`load_movielens_100k` and :func:`read_recbole_movies`.
+    Returned by :func:`load_movielens_100k` and :func:`read_recbole_movies`.
     Arrays are read-only.
 
     Attributes
@@ -165,6 +166,8 @@ def _repository_root() -> Path:
 
 def default_data_dir() -> Path:
     """The folder :func:`load_movielens_100k` reads when no ``data_dir`` is given.
+
+    Used by :func:`load_movielens_100k`.
 
     ``$COSSIM_DATA_DIR/ml-100k`` if the environment variable ``COSSIM_DATA_DIR``
     is set (and not empty), else ``data/ml-100k`` at the repository root
@@ -271,11 +274,6 @@ def _column(rows: list[tuple[int, list[str]]], index: int, dtype, path: Path, na
     raise ValueError(f"{path}: the column {name} cannot be read as {np.dtype(dtype).name}")  # pragma: no cover
 
 
-def _read_only(array: np.ndarray) -> np.ndarray:
-    array.setflags(write=False)
-    return array
-
-
 def read_recbole_movies(inter_path, item_path) -> MovieRatings:
     """Read a pair of RecBole atomic files (ratings and movies) into :class:`MovieRatings`.
 
@@ -328,7 +326,6 @@ def read_recbole_movies(inter_path, item_path) -> MovieRatings:
             raise ValueError(f"{item_path}, line {current[4]}: movie id {current[0]} is listed twice")
     if not movies:
         raise ValueError(f"{item_path} lists no movie")
-    column_of = {movie[0]: column for column, movie in enumerate(movies)}
 
     n_ratings = len(inter_rows)
     if n_ratings == 0:
@@ -350,16 +347,16 @@ def read_recbole_movies(inter_path, item_path) -> MovieRatings:
     X = np.zeros((user_ids.size, len(movies)), dtype=np.float64)
     X[rows, columns] = 1.0
     return MovieRatings(
-        X=_read_only(X),
-        user_ids=_read_only(user_ids.astype(np.int64)),
-        movie_ids=_read_only(movie_ids),
+        X=read_only(X),
+        user_ids=read_only(user_ids.astype(np.int64)),
+        movie_ids=read_only(movie_ids),
         titles=tuple(movie[1] for movie in movies),
         years=tuple(movie[2] for movie in movies),
         genres=tuple(movie[3] for movie in movies),
-        rating_rows=_read_only(rows),
-        rating_columns=_read_only(columns),
-        rating_values=_read_only(values),
-        rating_timestamps=_read_only(timestamps),
+        rating_rows=read_only(rows),
+        rating_columns=read_only(columns),
+        rating_values=read_only(values),
+        rating_timestamps=read_only(timestamps),
     )
 
 
@@ -369,9 +366,9 @@ def read_recbole_movies(inter_path, item_path) -> MovieRatings:
 def load_movielens_100k(data_dir=None, *, verify: bool = True) -> MovieRatings:
     """MovieLens-100k (Harper and Konstan 2015): 100,000 ratings of 1,682 movies by 943 users.
 
-    Used in the chapter on real data, where the neighbour audit of
-    :mod:`cossim.audit` is run on the item embeddings of a model fitted to
-    ``X``.  The files are not part of the repository (the licence forbids
+    Used in ``chapters/movielens.md`` and ``chapters/audit.md``, where the
+    neighbour audit of :mod:`cossim.audit` is run on the item embeddings of a
+    model fitted to ``X``.  The files are not part of the repository (the licence forbids
     redistribution); ``make data`` fetches them (see the module docstring).
 
     Parameters
@@ -402,8 +399,8 @@ def load_movielens_100k(data_dir=None, *, verify: bool = True) -> MovieRatings:
 
     Examples
     --------
-    >>> movies = load_movielens_100k()  # doctest: +SKIP
-    >>> movies.X.shape, movies.labels[movies.column_of("Star Wars")]  # doctest: +SKIP
+    >>> movies = load_movielens_100k()
+    >>> movies.X.shape, movies.labels[movies.column_of("Star Wars")]
     ((943, 1682), 'Star Wars (1977)')
     """
     folder = default_data_dir() if data_dir is None else Path(data_dir)

@@ -32,11 +32,12 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from cossim._validation import as_matrix, as_vector, check_nonnegative, check_rank
+from cossim._util import top_indices
+from cossim._validation import as_array, as_generator, as_matrix, as_vector, check_nonnegative, check_rank
 from cossim.linalg import top_spectrum
 
 __all__ = [
-    "LambdaSelection",
+    "LambdaSelectionResult",
     "label_jaccard",
     "recall_at_k",
     "select_lambda",
@@ -46,14 +47,6 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- input checks
-
-
-def _as_generator(rng, name: str = "rng") -> np.random.Generator:
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool) and int(rng) >= 0:
-        return np.random.default_rng(int(rng))
-    raise ValueError(f"{name} must be a numpy Generator or a non-negative integer seed, got {rng!r}")
 
 
 def _check_fraction(fraction) -> float:
@@ -81,10 +74,7 @@ def _check_split(X_train, X_test, scores=None) -> tuple[np.ndarray, ...]:
 
 
 def _check_neighbours(neighbours, name: str) -> np.ndarray:
-    try:
-        array = np.asarray(neighbours)
-    except Exception as error:  # ragged lists and the like
-        raise ValueError(f"{name} must be a 2-D array of item indices: {error}") from error
+    array = as_array(neighbours, name, "a 2-D array of item indices")
     if array.ndim != 2 or array.shape[1] == 0:
         raise ValueError(f"{name} must be a 2-D array (items x neighbours), got shape {array.shape}")
     if array.dtype == bool or not np.issubdtype(array.dtype, np.integer):
@@ -99,7 +89,7 @@ def _check_neighbours(neighbours, name: str) -> np.ndarray:
 # --------------------------------------------------------------------------- the split
 
 
-def split_per_user(X, fraction: float, rng) -> tuple[np.ndarray, np.ndarray]:
+def split_per_user(X, fraction: float, seed) -> tuple[np.ndarray, np.ndarray]:
     """Hide a random fraction of each user's interactions, for held-out evaluation.
 
     Used in ``chapters/movielens.md`` ("Real data: MovieLens-100k") to choose
@@ -115,8 +105,8 @@ def split_per_user(X, fraction: float, rng) -> tuple[np.ndarray, np.ndarray]:
         ``h_u = min(floor(fraction * c_u + 1/2), c_u - 1)`` of them (the
         nearest integer, halves rounded up, but always keeping at least one
         for training; a user with no interaction hides none).
-    rng : numpy.random.Generator or int
-        The source of randomness, or a seed for ``numpy.random.default_rng``.
+    seed : int or numpy.random.Generator
+        The source of randomness: a non-negative seed or a Generator.
 
     Returns
     -------
@@ -130,7 +120,7 @@ def split_per_user(X, fraction: float, rng) -> tuple[np.ndarray, np.ndarray]:
     ------
     ValueError
         If ``X`` is not a finite 2-D real array, ``fraction`` is not strictly
-        between 0 and 1, or ``rng`` is neither a Generator nor a
+        between 0 and 1, or ``seed`` is neither a Generator nor a
         non-negative integer.
 
     Notes
@@ -142,7 +132,7 @@ def split_per_user(X, fraction: float, rng) -> tuple[np.ndarray, np.ndarray]:
     """
     X = as_matrix(X, "X")
     fraction = _check_fraction(fraction)
-    rng = _as_generator(rng)
+    rng = as_generator(seed)
     rows, columns = np.nonzero(X)  # row-major order
     counts = np.bincount(rows, minlength=X.shape[0])
     hidden = np.minimum(np.floor(fraction * counts + 0.5).astype(np.int64), np.maximum(counts - 1, 0))
@@ -161,22 +151,8 @@ def split_per_user(X, fraction: float, rng) -> tuple[np.ndarray, np.ndarray]:
 # --------------------------------------------------------------------------- recall
 
 
-def _top_mask(keys: np.ndarray, k: int) -> np.ndarray:
-    """Boolean mask of each row's k largest keys, ties by ascending index (keys may be -inf)."""
-    n, p = keys.shape
-    kth = np.partition(keys, p - k, axis=1)[:, p - k]
-    take = keys >= kth[:, None]
-    tied = np.flatnonzero(np.count_nonzero(take, axis=1) != k)
-    if tied.size:
-        # More than k keys reach the k-th value: a stable sort keeps the lowest indices among equals.
-        order = np.argsort(-keys[tied], axis=1, kind="stable")[:, :k]
-        take[tied] = False
-        take[tied[:, None], order] = True
-    return take
-
-
-def recall_at_k(X_train, X_test, scores, k: int = 20) -> float:
-    """Mean recall@k of held-out items when each user's unseen items are ranked by ``scores``.
+def recall_at_k(X_train, X_test, scores, top: int = 20) -> float:
+    """Mean recall of the top-``top`` lists of held-out items when each user's unseen items are ranked by ``scores``.
 
     Used in ``chapters/movielens.md`` ("Real data: MovieLens-100k"), the
     criterion by which the penalty of each objective is chosen.
@@ -190,17 +166,17 @@ def recall_at_k(X_train, X_test, scores, k: int = 20) -> float:
         The hidden interactions (nonzero entries), disjoint from ``X_train``.
     scores : array_like, shape (n, p)
         Predicted scores, e.g. ``X_train @ A @ B.T``; larger is better.
-    k : int, default 20
-        Length of each user's list, ``1 <= k <= p``.
+    top : int, default 20
+        Length of each user's list, ``1 <= top <= p``.
 
     Returns
     -------
     float
         For each user ``u`` with ``m_u >= 1`` hidden items: rank the items
         that are zero in ``X_train[u]`` by descending score (equal scores by
-        ascending index), take the first ``k``, count the hidden items among
-        them, ``hits_u``, and divide by ``min(k, m_u)`` (so a perfect list
-        scores 1 even for a user with more than ``k`` hidden items).  The mean
+        ascending index), take the first ``top``, count the hidden items among
+        them, ``hits_u``, and divide by ``min(top, m_u)`` (so a perfect list
+        scores 1 even for a user with more than ``top`` hidden items).  The mean
         over these users.  Users without hidden items are left out.
 
     Raises
@@ -208,47 +184,47 @@ def recall_at_k(X_train, X_test, scores, k: int = 20) -> float:
     ValueError
         If an array is not a finite 2-D real array, the shapes differ, an
         entry is nonzero in both ``X_train`` and ``X_test`` (the message names
-        ``X_test``), ``X_test`` has no nonzero entry, or ``k`` is not in
+        ``X_test``), ``X_test`` has no nonzero entry, or ``top`` is not in
         ``1..p``.
     """
     X_train, X_test, scores = _check_split(X_train, X_test, scores)
-    k = check_rank(k, X_train.shape[1], "k")
+    top = check_rank(top, X_train.shape[1], "top")
     held = X_test != 0
     m = np.count_nonzero(held, axis=1)
     users = np.flatnonzero(m)
     if users.size == 0:
         raise ValueError("X_test must hold at least one held-out interaction")
     keys = np.where(X_train[users] != 0, -np.inf, scores[users])
-    hits = np.count_nonzero(_top_mask(keys, k) & held[users], axis=1)
-    return float(np.mean(hits / np.minimum(k, m[users])))
+    listed = top_indices(keys, top)
+    hits = np.count_nonzero(np.take_along_axis(held[users], listed, axis=1), axis=1)
+    return float(np.mean(hits / np.minimum(top, m[users])))
 
 
 # --------------------------------------------------------------------------- choosing lambda
 
 
 @dataclass(frozen=True)
-class LambdaSelection:
-    """A validation curve: held-out recall@k along a grid of penalties, and its best point.
+class LambdaSelectionResult:
+    """A validation curve: held-out recall along a grid of penalties, and its best point.
 
-    Used in ``chapters/movielens.md`` ("Real data: MovieLens-100k");
-    returned by :func:`select_lambda`.
+    Returned by :func:`select_lambda`.
 
     Attributes
     ----------
     lams : ndarray, shape (m,)
         The penalties tried, in the order given.
     recalls : ndarray, shape (m,)
-        Recall@k on the held-out items for each penalty.
-    rank : int
-        The number of latent dimensions of every fit.
+        Recall of the top-``top`` lists on the held-out items, for each penalty.
     k : int
+        The number of latent dimensions of every fit.
+    top : int
         The length of the ranked lists.
     """
 
     lams: np.ndarray
     recalls: np.ndarray
-    rank: int
     k: int
+    top: int
 
     @property
     def best_index(self) -> int:
@@ -271,11 +247,11 @@ def select_lambda(
     X_train,
     X_test,
     lams: Sequence[float],
-    rank: int,
+    k: int,
     *,
-    k: int = 20,
+    top: int = 20,
     spectrum=None,
-) -> LambdaSelection:
+) -> LambdaSelectionResult:
     """Fit one model per penalty on ``X_train`` and score its predictions on ``X_test``.
 
     Used in ``chapters/movielens.md`` ("Real data: MovieLens-100k") to choose
@@ -285,26 +261,26 @@ def select_lambda(
     Parameters
     ----------
     fit : callable
-        ``fit(X_train, rank, lam, spectrum=spectrum)`` returning a
+        ``fit(X_train, k, lam, spectrum=spectrum)`` returning a
         :class:`cossim.Factorization`, for example
         :func:`cossim.fit_product_penalty` or :func:`cossim.fit_factor_penalty`.
     X_train, X_test : array_like, shape (n, p)
         A split from :func:`split_per_user` (disjoint nonzero entries).
     lams : sequence of float, length m >= 1
         Penalties to try, each ``>= 0`` and finite.
-    rank : int
-        Latent dimensions of every fit, ``1 <= rank <= min(n, p)``.
-    k : int, default 20
-        Length of the ranked lists of :func:`recall_at_k`, ``1 <= k <= p``.
+    k : int
+        Latent dimensions of every fit, ``1 <= k <= min(n, p)``.
+    top : int, default 20
+        Length of the ranked lists of :func:`recall_at_k`, ``1 <= top <= p``.
     spectrum : (s, V), optional
-        ``top_spectrum(X_train, r)`` with ``r >= rank``, shared by every fit
+        ``top_spectrum(X_train, r)`` with ``r >= k``, shared by every fit
         (and by calls with other ranks or objectives).  Computed once here if
         not given.
 
     Returns
     -------
-    LambdaSelection
-        The grid, the recall@k of ``X_train @ A @ B.T`` for each penalty, and
+    LambdaSelectionResult
+        The grid, the recall of ``X_train @ A @ B.T`` for each penalty, and
         the best penalty (the first, if several give the same recall).
 
     Raises
@@ -312,7 +288,7 @@ def select_lambda(
     ValueError
         For a bad split (as :func:`recall_at_k`), ``fit`` that is not
         callable, an empty ``lams`` or a negative or non-finite penalty
-        (naming ``lams``), or ``rank`` or ``k`` out of range.
+        (naming ``lams``), or ``k`` or ``top`` out of range.
     """
     if not callable(fit):
         raise ValueError(f"fit must be callable, e.g. cossim.fit_product_penalty, got {fit!r}")
@@ -320,18 +296,18 @@ def select_lambda(
     lams = as_vector(lams, "lams")
     for lam in lams:
         check_nonnegative(float(lam), "lams")
-    rank = check_rank(rank, min(X_train.shape), "rank")
-    k = check_rank(k, X_train.shape[1], "k")
+    k = check_rank(k, min(X_train.shape), "k")
+    top = check_rank(top, X_train.shape[1], "top")
     if not np.any(X_test != 0):
         raise ValueError("X_test must hold at least one held-out interaction")
     if spectrum is None:
-        spectrum = top_spectrum(X_train, rank)
+        spectrum = top_spectrum(X_train, k)
     recalls = np.empty(lams.size)
     for index, lam in enumerate(lams):
-        factors = fit(X_train, rank, float(lam), spectrum=spectrum)
+        factors = fit(X_train, k, float(lam), spectrum=spectrum)
         scores = (X_train @ factors.A) @ factors.B.T  # n p k work, never p x p
-        recalls[index] = recall_at_k(X_train, X_test, scores, k)
-    return LambdaSelection(lams=lams, recalls=recalls, rank=rank, k=k)
+        recalls[index] = recall_at_k(X_train, X_test, scores, top)
+    return LambdaSelectionResult(lams=lams, recalls=recalls, k=k, top=top)
 
 
 # --------------------------------------------------------------------------- comparing neighbour lists

@@ -296,7 +296,16 @@ def simulation_explorer(data: SimulationExplorerData, *, gamma: float = 0.5, siz
         ``data.lam_factor`` lies outside the sliders' ranges.
     """
     from bokeh.layouts import column, row
-    from bokeh.models import ColorBar, ColumnDataSource, CustomJS, CustomJSTickFormatter, Div, LinearColorMapper, Range1d, Slider
+    from bokeh.models import (
+        ColorBar,
+        ColumnDataSource,
+        CustomJS,
+        CustomJSTickFormatter,
+        Div,
+        LinearColorMapper,
+        Range1d,
+        Slider,
+    )
     from bokeh.plotting import figure
 
     if not isinstance(data, SimulationExplorerData):

@@ -4,13 +4,13 @@ The paper shows its Figure 1 as pictures only.  These scores put numbers on
 the pictures: for an item-item similarity ``S`` (p x p, e.g. a cosine matrix
 from :func:`cossim.item_similarity`) and the items' true clusters,
 
-* :func:`within_between_means`: mean similarity of same-cluster and of
+* :func:`_within_between_means`: mean similarity of same-cluster and of
   different-cluster pairs;
-* :func:`cluster_auc`: the probability that a random same-cluster pair scores
+* :func:`_cluster_auc`: the probability that a random same-cluster pair scores
   above a random different-cluster pair (ties count 1/2);
-* :func:`precision_at_k`: the fraction of each item's k nearest neighbours in
+* :func:`_precision_at_k`: the fraction of each item's ``top`` nearest neighbours in
   its own cluster, averaged over items;
-* :func:`neighbour_overlap`: how many of each item's k nearest neighbours two
+* :func:`neighbour_overlap`: how many of each item's ``top`` nearest neighbours two
   similarity matrices share;
 * :func:`cluster_metrics`: the first three at once, with the counts of what
   was left out.
@@ -20,11 +20,11 @@ from :func:`cossim.item_similarity`) and the items' true clusters,
 interacted with has a zero embedding).  Here a NaN entry is never averaged and
 never ranked: pair scores skip NaN pairs (and :func:`cluster_metrics` reports
 how many), and an item's neighbours are chosen among the items with a defined
-similarity to it; an item with fewer than ``k`` of them is left out of the
+similarity to it; an item with fewer than ``top`` of them is left out of the
 neighbour scores (and counted).  Infinite entries are rejected.  The diagonal
 of ``S`` is never used.
 
-Import flow: this module imports only :mod:`numpy` and :mod:`cossim._validation`.
+Import flow: this module imports only :mod:`numpy`, :mod:`cossim._util` and :mod:`cossim._validation`.
 """
 
 from __future__ import annotations
@@ -33,17 +33,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cossim._validation import check_rank
+from cossim._util import top_indices
+from cossim._validation import as_array, as_matrix, check_rank
 
-__all__ = [
-    "ClusterMetrics",
-    "cluster_auc",
-    "cluster_metrics",
-    "nearest_neighbours",
-    "neighbour_overlap",
-    "precision_at_k",
-    "within_between_means",
-]
+__all__ = ["ClusterMetricsResult", "cluster_metrics", "nearest_neighbours", "neighbour_overlap"]
 
 #: Relative tolerance of the symmetry check on ``S`` (cosine matrices from cossim are exactly symmetric).
 _SYMMETRY_TOLERANCE = 1e-10
@@ -54,17 +47,11 @@ _SYMMETRY_TOLERANCE = 1e-10
 
 def _check_similarity(S, name: str = "S", symmetric: bool = False) -> np.ndarray:
     """Return ``S`` as a square float64 array with at least 2 rows; NaN allowed, infinity not."""
-    try:
-        array = np.asarray(S)
-    except Exception as error:  # ragged lists and the like
-        raise ValueError(f"{name} must be a square 2-D array of numbers: {error}") from error
-    if array.ndim != 2 or array.shape[0] != array.shape[1]:
+    array = as_matrix(S, name, finite=False)
+    if array.shape[0] != array.shape[1]:
         raise ValueError(f"{name} must be a square 2-D array (items x items), got shape {array.shape}")
     if array.shape[0] < 2:
         raise ValueError(f"{name} must have at least 2 items, got shape {array.shape}")
-    if not (array.dtype == bool or np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
-        raise ValueError(f"{name} must hold real numbers, got dtype {array.dtype}")
-    array = array.astype(np.float64, copy=False)
     if np.any(np.isinf(array)):
         raise ValueError(f"{name} must not contain infinity (NaN marks an undefined similarity)")
     if symmetric and not np.array_equal(array, array.T, equal_nan=bool(np.isnan(array).any())):
@@ -77,10 +64,7 @@ def _check_similarity(S, name: str = "S", symmetric: bool = False) -> np.ndarray
 
 
 def _check_clusters(clusters, p: int) -> np.ndarray:
-    try:
-        labels = np.asarray(clusters)
-    except Exception as error:
-        raise ValueError(f"clusters must be a 1-D array of integers: {error}") from error
+    labels = as_array(clusters, "clusters", "a 1-D array of integers")
     if labels.ndim != 1 or labels.shape[0] != p:
         raise ValueError(f"clusters must be a 1-D array with one label per item ({p}), got shape {labels.shape}")
     if labels.dtype == bool or not np.issubdtype(labels.dtype, np.integer):
@@ -123,11 +107,10 @@ def _auc(scores: np.ndarray, same: np.ndarray) -> float:
     return wins / (2.0 * positives.size * negatives.size)
 
 
-def within_between_means(S, clusters) -> tuple[float, float]:
+def _within_between_means(S, clusters) -> tuple[float, float]:
     """Mean similarity within clusters and between clusters, over off-diagonal pairs.
 
-    Used in ``chapters/simulation.md`` ("Reproducing the paper's experiment")
-    to summarise each panel of the paper's Figure 1 in two numbers.
+    The reference for the ``within`` and ``between`` of :func:`cluster_metrics`.
 
     Parameters
     ----------
@@ -153,7 +136,7 @@ def within_between_means(S, clusters) -> tuple[float, float]:
 
     Examples
     --------
-    >>> within_between_means([[1.0, 0.8, 0.1], [0.8, 1.0, 0.3], [0.1, 0.3, 1.0]], [0, 0, 1])
+    >>> _within_between_means([[1.0, 0.8, 0.1], [0.8, 1.0, 0.3], [0.1, 0.3, 1.0]], [0, 0, 1])
     (0.8, 0.2)
     """
     S = _check_similarity(S, symmetric=True)
@@ -161,12 +144,12 @@ def within_between_means(S, clusters) -> tuple[float, float]:
     return _means(*_upper_pairs(S, clusters))
 
 
-def cluster_auc(S, clusters) -> float:
+def _cluster_auc(S, clusters) -> float:
     """AUC of the similarity for telling same-cluster pairs from different-cluster pairs.
 
-    Used in ``chapters/simulation.md`` ("Reproducing the paper's experiment"):
-    1 when every same-cluster pair is more similar than every
-    different-cluster pair, 1/2 for similarities unrelated to the clusters.
+    The reference for the ``auc`` of :func:`cluster_metrics`: 1 when every
+    same-cluster pair is more similar than every different-cluster pair, 1/2
+    for similarities unrelated to the clusters.
 
     Parameters
     ----------
@@ -187,7 +170,7 @@ def cluster_auc(S, clusters) -> float:
     Raises
     ------
     ValueError
-        As :func:`within_between_means`.
+        As :func:`_within_between_means`.
 
     Notes
     -----
@@ -204,75 +187,61 @@ def cluster_auc(S, clusters) -> float:
 # --------------------------------------------------------------------------- neighbours
 
 
-def _neighbours(S: np.ndarray, k: int) -> np.ndarray:
-    """Each row's k nearest neighbours (see :func:`nearest_neighbours`), -1 rows where undefined."""
+def _neighbours(S: np.ndarray, top: int) -> np.ndarray:
+    """Each row's ``top`` nearest neighbours (see :func:`nearest_neighbours`), -1 rows where undefined."""
     p = S.shape[0]
     keys = S.copy()
     np.fill_diagonal(keys, -np.inf)  # below every defined value (S itself has no infinities)
-    result = np.full((p, k), -1, dtype=np.int64)
+    result = np.full((p, top), -1, dtype=np.int64)
     undefined = np.isnan(keys)
     if np.any(undefined):
-        rows = np.flatnonzero(p - 1 - np.count_nonzero(undefined, axis=1) >= k)
+        rows = np.flatnonzero(p - 1 - np.count_nonzero(undefined, axis=1) >= top)
         keys[undefined] = -np.inf
         keys = keys[rows]
     else:
         rows = np.arange(p)
-    if rows.size == 0:
-        return result
-    kth = np.partition(keys, p - k, axis=1)[:, p - k]  # the k-th largest value of each row
-    take = keys >= kth[:, None]
-    tied_rows = np.flatnonzero(np.count_nonzero(take, axis=1) != k)
-    if tied_rows.size:
-        # More than k entries reach the k-th value: of those equal to it, keep the lowest indices.
-        sub = keys[tied_rows]
-        above = sub > kth[tied_rows, None]
-        tied = sub == kth[tied_rows, None]
-        needed = k - np.count_nonzero(above, axis=1)
-        take[tied_rows] = above | (tied & (np.cumsum(tied, axis=1) <= needed[:, None]))
-    columns = np.nonzero(take)[1].reshape(rows.size, k)  # ascending index within each row
-    values = np.take_along_axis(keys, columns, axis=1)
-    order = np.argsort(-values, axis=1, kind="stable")  # descending value, ties by index
-    result[rows] = np.take_along_axis(columns, order, axis=1)
+    if rows.size:
+        result[rows] = top_indices(keys, top)
     return result
 
 
-def nearest_neighbours(S, k: int = 10) -> np.ndarray:
-    """The k most similar other items of every item, most similar first.
+def nearest_neighbours(S, top: int = 10) -> np.ndarray:
+    """The ``top`` most similar other items of every item, most similar first.
 
-    Used in ``chapters/simulation.md`` ("Reproducing the paper's experiment")
-    and by :func:`precision_at_k` and :func:`neighbour_overlap`.
+    Used in ``chapters/movielens.md`` ("Real data: MovieLens-100k"), and by
+    :func:`cluster_metrics` and :func:`neighbour_overlap`.
 
     Parameters
     ----------
     S : array_like, shape (p, p)
         Item-item similarities (need not be symmetric: row ``i`` ranks the
         items for item ``i``); NaN marks an undefined entry, the diagonal is ignored.
-    k : int, default 10
-        Number of neighbours, ``1 <= k <= p - 1``.
+    top : int, default 10
+        Number of neighbours, ``1 <= top <= p - 1``.
 
     Returns
     -------
-    ndarray of int64, shape (p, k)
-        Row ``i`` lists the items ``j != i`` with the k largest defined
+    ndarray of int64, shape (p, top)
+        Row ``i`` lists the items ``j != i`` with the ``top`` largest defined
         ``S[i, j]``, in descending order of similarity; equal similarities
         are ordered (and, at the cut-off, chosen) by ascending index, so the
-        result is deterministic.  Rows of items with fewer than ``k`` defined
+        result is deterministic.  Rows of items with fewer than ``top`` defined
         similarities to other items are all ``-1``.
 
     Raises
     ------
     ValueError
         If ``S`` is not a square real array with at least 2 rows and no
-        infinities, or ``k`` is not an integer in ``1..p-1``.
+        infinities, or ``top`` is not an integer in ``1..p-1``.
 
     Examples
     --------
-    >>> nearest_neighbours([[1.0, 0.2, 0.9], [0.2, 1.0, 0.2], [0.9, 0.2, 1.0]], k=1).ravel()
+    >>> nearest_neighbours([[1.0, 0.2, 0.9], [0.2, 1.0, 0.2], [0.9, 0.2, 1.0]], top=1).ravel()
     array([2, 0, 0])
     """
     S = _check_similarity(S)
-    k = check_rank(k, S.shape[0] - 1, "k")
-    return _neighbours(S, k)
+    top = check_rank(top, S.shape[0] - 1, "top")
+    return _neighbours(S, top)
 
 
 def _precision(neighbours: np.ndarray, clusters: np.ndarray) -> tuple[float, int]:
@@ -285,11 +254,11 @@ def _precision(neighbours: np.ndarray, clusters: np.ndarray) -> tuple[float, int
     return float(np.mean(hits)), n_excluded
 
 
-def precision_at_k(S, clusters, k: int = 10) -> float:
-    """Mean fraction of an item's k nearest neighbours that share its cluster.
+def _precision_at_k(S, clusters, top: int = 10) -> float:
+    """Mean fraction of an item's ``top`` nearest neighbours that share its cluster.
 
-    Used in ``chapters/simulation.md`` ("Reproducing the paper's experiment"):
-    the question a recommender asks of item similarities ("more like this").
+    The reference for the ``precision`` of :func:`cluster_metrics`: the
+    question a recommender asks of item similarities ("more like this").
 
     Parameters
     ----------
@@ -297,17 +266,17 @@ def precision_at_k(S, clusters, k: int = 10) -> float:
         Item-item similarities; NaN marks an undefined entry, the diagonal is ignored.
     clusters : array_like of int, shape (p,)
         Cluster label of every item.
-    k : int, default 10
-        Number of neighbours, ``1 <= k <= p - 1``.
+    top : int, default 10
+        Number of neighbours, ``1 <= top <= p - 1``.
 
     Returns
     -------
     float
         The neighbours of :func:`nearest_neighbours` (ties broken by index);
         for each item the fraction of them in its cluster, averaged over the
-        items that have ``k`` defined neighbours (the others are left out;
+        items that have ``top`` defined neighbours (the others are left out;
         :func:`cluster_metrics` counts them).  NaN if no item has.  An item
-        whose cluster has fewer than ``k + 1`` items scores below 1 even for
+        whose cluster has fewer than ``top + 1`` items scores below 1 even for
         the true similarity.
 
     Raises
@@ -315,86 +284,93 @@ def precision_at_k(S, clusters, k: int = 10) -> float:
     ValueError
         If ``S`` is not a square real array with at least 2 rows and no
         infinities, ``clusters`` is not an integer array of length ``p``, or
-        ``k`` is not in ``1..p-1``.
+        ``top`` is not in ``1..p-1``.
     """
     S = _check_similarity(S)
     clusters = _check_clusters(clusters, S.shape[0])
-    k = check_rank(k, S.shape[0] - 1, "k")
-    return _precision(_neighbours(S, k), clusters)[0]
+    top = check_rank(top, S.shape[0] - 1, "top")
+    return _precision(_neighbours(S, top), clusters)[0]
 
 
-def neighbour_overlap(S1, S2, k: int = 10) -> float:
+def neighbour_overlap(S1, S2, top: int = 10, *, k: int | None = None) -> float:
     """Mean fraction of shared nearest neighbours between two similarity matrices.
 
-    Used in the later chapters (e.g. ``chapters/simulation.md``) to measure
-    how much a change of gauge or of penalty changes what a recommender
-    would show as "similar items".
+    Used in the later chapters (``chapters/training_dynamics.md``,
+    ``chapters/movielens.md``, ``chapters/remedies.md``) to measure how much a
+    change of gauge or of penalty changes what a recommender would show as
+    "similar items".
 
     Parameters
     ----------
     S1, S2 : array_like, shape (p, p)
         Two item-item similarity matrices over the same items; NaN marks an
         undefined entry, the diagonals are ignored.
-    k : int, default 10
-        Number of neighbours, ``1 <= k <= p - 1``.
+    top : int, default 10
+        Number of neighbours, ``1 <= top <= p - 1``.
+    k : int, optional, keyword only
+        The former name of ``top``, still accepted because ``chapters/audit.md``
+        passes it; give one of the two.
 
     Returns
     -------
     float
-        ``|N1(i) & N2(i)| / k`` averaged over the items that have ``k``
+        ``|N1(i) & N2(i)| / top`` averaged over the items that have ``top``
         defined neighbours in both matrices, with ``N(i)`` the sets of
         :func:`nearest_neighbours`.  1 for identical neighbour sets, about
-        ``k / (p - 1)`` for unrelated ones; NaN if no item qualifies.
+        ``top / (p - 1)`` for unrelated ones; NaN if no item qualifies.
 
     Raises
     ------
     ValueError
         If either matrix is not a square real array with at least 2 rows and
         no infinities, their shapes differ (the message names ``S2``), or
-        ``k`` is not in ``1..p-1``.
+        ``top`` is not in ``1..p-1``.
     """
     S1 = _check_similarity(S1, "S1")
     S2 = _check_similarity(S2, "S2")
     if S2.shape != S1.shape:
         raise ValueError(f"S2 must have the same shape as S1 {S1.shape}, got {S2.shape}")
     p = S1.shape[0]
-    k = check_rank(k, p - 1, "k")
-    first, second = _neighbours(S1, k), _neighbours(S2, k)
+    if k is not None:
+        if top != 10:
+            raise ValueError(f"k must not be given together with top (k is the former name of top), got k={k!r}")
+        top = check_rank(k, p - 1, "k")
+    top = check_rank(top, p - 1, "top")
+    first, second = _neighbours(S1, top), _neighbours(S2, top)
     rows = np.flatnonzero((first[:, 0] >= 0) & (second[:, 0] >= 0))
     if rows.size == 0:
         return float("nan")
     member = np.zeros((rows.size, p), dtype=bool)
     member[np.arange(rows.size)[:, None], first[rows]] = True
     shared = np.take_along_axis(member, second[rows], axis=1).sum(axis=1)
-    return float(np.mean(shared) / k)
+    return float(np.mean(shared) / top)
 
 
 # --------------------------------------------------------------------------- all at once
 
 
 @dataclass(frozen=True)
-class ClusterMetrics:
+class ClusterMetricsResult:
     """The cluster-recovery scores of one item-item similarity matrix.
 
-    Used in ``chapters/simulation.md`` ("Reproducing the paper's experiment");
-    returned by :func:`cluster_metrics`.
+    Returned by :func:`cluster_metrics`.
 
     Attributes
     ----------
     within, between : float
-        :func:`within_between_means`.
+        :func:`_within_between_means`.
     auc : float
-        :func:`cluster_auc`.
+        :func:`_cluster_auc`.
     precision : float
-        :func:`precision_at_k` at ``k``.
-    k : int
+        :func:`_precision_at_k` at ``top``.
+    top : int
         The number of neighbours used for ``precision``.
     n_pairs : int
         Unordered off-diagonal pairs, ``p (p - 1) / 2``.
     n_undefined_pairs : int
         Pairs whose similarity is NaN, left out of ``within``, ``between`` and ``auc``.
     n_excluded_items : int
-        Items with fewer than ``k`` defined similarities to other items, left
+        Items with fewer than ``top`` defined similarities to other items, left
         out of ``precision``.
     """
 
@@ -402,13 +378,13 @@ class ClusterMetrics:
     between: float
     auc: float
     precision: float
-    k: int
+    top: int
     n_pairs: int
     n_undefined_pairs: int
     n_excluded_items: int
 
 
-def cluster_metrics(S, clusters, k: int = 10) -> ClusterMetrics:
+def cluster_metrics(S, clusters, top: int = 10) -> ClusterMetricsResult:
     """All cluster-recovery scores of one similarity matrix, with what was left out.
 
     Used in ``chapters/simulation.md`` ("Reproducing the paper's experiment")
@@ -421,43 +397,43 @@ def cluster_metrics(S, clusters, k: int = 10) -> ClusterMetrics:
         entry, the diagonal is ignored.
     clusters : array_like of int, shape (p,)
         Cluster label of every item.
-    k : int, default 10
-        Neighbours for the precision, ``1 <= k <= p - 1``.
+    top : int, default 10
+        Neighbours for the precision, ``1 <= top <= p - 1``.
 
     Returns
     -------
-    ClusterMetrics
-        The same numbers as :func:`within_between_means`,
-        :func:`cluster_auc` and :func:`precision_at_k`, from one pass over
+    ClusterMetricsResult
+        The same numbers as :func:`_within_between_means`,
+        :func:`_cluster_auc` and :func:`_precision_at_k`, from one pass over
         the pairs, plus the counts of undefined pairs and excluded items.
 
     Raises
     ------
     ValueError
         If ``S`` is not a square, symmetric real array without infinities,
-        ``clusters`` is not an integer array of length ``p``, or ``k`` is not
+        ``clusters`` is not an integer array of length ``p``, or ``top`` is not
         in ``1..p-1``.
 
     Examples
     --------
     >>> labels = np.array([0, 0, 0, 1, 1, 1])
-    >>> m = cluster_metrics(np.equal.outer(labels, labels).astype(float), labels, k=2)
+    >>> m = cluster_metrics(np.equal.outer(labels, labels).astype(float), labels, top=2)
     >>> (m.within, m.between, m.auc, m.precision, m.n_undefined_pairs)
     (1.0, 0.0, 1.0, 1.0, 0)
     """
     S = _check_similarity(S, symmetric=True)
     p = S.shape[0]
     clusters = _check_clusters(clusters, p)
-    k = check_rank(k, p - 1, "k")
+    top = check_rank(top, p - 1, "top")
     scores, same = _upper_pairs(S, clusters)
     within, between = _means(scores, same)
-    precision, n_excluded = _precision(_neighbours(S, k), clusters)
-    return ClusterMetrics(
+    precision, n_excluded = _precision(_neighbours(S, top), clusters)
+    return ClusterMetricsResult(
         within=within,
         between=between,
         auc=_auc(scores, same),
         precision=precision,
-        k=k,
+        top=top,
         n_pairs=int(scores.size),
         n_undefined_pairs=int(np.count_nonzero(np.isnan(scores))),
         n_excluded_items=n_excluded,

@@ -22,7 +22,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cossim._validation import as_matrix, as_vector, check_nonnegative, check_rank
+from cossim._validation import (
+    as_array,
+    as_matrix,
+    as_vector,
+    check_factor_pair,
+    check_instance,
+    check_nonnegative,
+    check_rank,
+)
 from cossim.linalg import top_spectrum
 from cossim.similarity import cosine_similarity
 
@@ -47,8 +55,9 @@ __all__ = [
 class Factorization:
     """The two factors of the linear model ``X ~ X A B^T``.
 
-    Used throughout the book; the pair ``(A, B)`` and its rescalings are the
-    subject of ``chapters/gauge_freedom.md`` ("The rescaling freedom").
+    Used in ``chapters/factor_penalty.md`` and ``chapters/training_dynamics.md``,
+    and returned by every fit; the pair ``(A, B)`` and its rescalings are the
+    subject of "The rescaling freedom".
 
     Parameters
     ----------
@@ -97,12 +106,6 @@ class Factorization:
 # --------------------------------------------------------------------------- input checks
 
 
-def _check_factorization(value, name: str) -> Factorization:
-    if not isinstance(value, Factorization):
-        raise ValueError(f"{name} must be a cossim.Factorization, got {type(value).__name__}")
-    return value
-
-
 def _check_data_for(X, p: int) -> np.ndarray:
     """Validate ``X`` and check it has ``p`` columns (one per item)."""
     X = as_matrix(X, "X")
@@ -113,12 +116,7 @@ def _check_data_for(X, p: int) -> np.ndarray:
 
 def _check_factors(X, A, B) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     X = as_matrix(X, "X")
-    A = as_matrix(A, "A")
-    B = as_matrix(B, "B")
-    if A.shape[0] != X.shape[1]:
-        raise ValueError(f"A must have {X.shape[1]} rows (the columns of X), got shape {A.shape}")
-    if B.shape != A.shape:
-        raise ValueError(f"B must have the same shape as A {A.shape}, got shape {B.shape}")
+    A, B = check_factor_pair(A, B, X.shape[1], "the columns of X")
     return X, A, B
 
 
@@ -205,14 +203,22 @@ def regauge(factorization: Factorization, gauge) -> Factorization:
         not finite, has the wrong shape, has a zero (or subnormal) entry, is a
         numerically singular matrix (reciprocal condition number below
         ``k * eps``), or makes the rescaled factors overflow.
+
+    Examples
+    --------
+    The product, hence every prediction, is unchanged; the item cosines are not:
+
+    >>> f = fit_product_penalty(np.array([[1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]), 2, 0.5)
+    >>> g = regauge(f, [2.0, 0.5])
+    >>> bool(np.allclose(g.A @ g.B.T, f.A @ f.B.T))
+    True
+    >>> round(float(item_similarity(f)[0, 1]), 3), round(float(item_similarity(g)[0, 1]), 3)
+    (0.125, -0.851)
     """
-    factorization = _check_factorization(factorization, "factorization")
+    factorization = check_instance(factorization, Factorization, "factorization")
     A, B = factorization.A, factorization.B
     k = factorization.k
-    try:
-        raw = np.asarray(gauge)
-    except Exception as error:  # ragged lists and the like
-        raise ValueError(f"gauge must be a 1-D array of {k} numbers or a {k} x {k} matrix: {error}") from error
+    raw = as_array(gauge, "gauge", f"a 1-D array of {k} numbers or a {k} x {k} matrix")
     if raw.ndim == 1:
         d = as_vector(raw, "gauge")
         if d.shape != (k,):
@@ -282,7 +288,7 @@ def gauge_for_item_cosines(factorization: Factorization, target) -> np.ndarray:
         symmetric, does not have a unit diagonal, or is not positive definite
         (the message names ``target``).
     """
-    factorization = _check_factorization(factorization, "factorization")
+    factorization = check_instance(factorization, Factorization, "factorization")
     B = factorization.B
     p, k = B.shape
     if p != k:
@@ -564,7 +570,7 @@ def weight_decay_loss(X, A, B, lam: float) -> float:
 # --------------------------------------------------------------------------- cosines
 
 
-def item_similarity(f: Factorization) -> np.ndarray:
+def item_similarity(factorization: Factorization) -> np.ndarray:
     """Item-item cosines: cosines between the rows of ``B``.
 
     Derived in ``chapters/gauge_freedom.md`` ("The rescaling freedom"):
@@ -572,7 +578,7 @@ def item_similarity(f: Factorization) -> np.ndarray:
 
     Parameters
     ----------
-    f : Factorization
+    factorization : Factorization
         Factors of shape (p, k).
 
     Returns
@@ -584,21 +590,22 @@ def item_similarity(f: Factorization) -> np.ndarray:
     Raises
     ------
     ValueError
-        If ``f`` is not a :class:`Factorization`.
+        If ``factorization`` is not a :class:`Factorization`.
     """
-    f = _check_factorization(f, "f")
-    return cosine_similarity(f.B)
+    factorization = check_instance(factorization, Factorization, "factorization")
+    return cosine_similarity(factorization.B)
 
 
-def user_similarity(f: Factorization, X) -> np.ndarray:
+def user_similarity(factorization: Factorization, X) -> np.ndarray:
     """User-user cosines: cosines between the rows of ``X A``.
 
-    Derived in ``chapters/gauge_freedom.md`` ("The rescaling freedom"):
-    under a gauge ``D`` this is ``Omega_A X A D^2 (X A)^T Omega_A``.
+    Used in ``chapters/product_penalty.md`` and ``chapters/factor_penalty.md``;
+    under a gauge ``D`` this is ``Omega_A X A D^2 (X A)^T Omega_A`` ("The
+    rescaling freedom").
 
     Parameters
     ----------
-    f : Factorization
+    factorization : Factorization
         Factors of shape (p, k).
     X : array_like, shape (n, p)
         The users' data.
@@ -612,24 +619,24 @@ def user_similarity(f: Factorization, X) -> np.ndarray:
     Raises
     ------
     ValueError
-        If ``f`` is not a :class:`Factorization`, or ``X`` is bad or does not
+        If ``factorization`` is not a :class:`Factorization`, or ``X`` is bad or does not
         have ``p`` columns.
     """
-    f = _check_factorization(f, "f")
-    X = _check_data_for(X, f.p)
-    return cosine_similarity(X @ f.A)
+    factorization = check_instance(factorization, Factorization, "factorization")
+    X = _check_data_for(X, factorization.p)
+    return cosine_similarity(X @ factorization.A)
 
 
-def user_item_similarity(f: Factorization, X) -> np.ndarray:
+def user_item_similarity(factorization: Factorization, X) -> np.ndarray:
     """User-item cosines: cosines between the rows of ``X A`` and the rows of ``B``.
 
-    Derived in ``chapters/gauge_freedom.md`` ("The rescaling freedom"):
+    Used in ``chapters/product_penalty.md`` and ``chapters/factor_penalty.md``:
     ``Omega_A X A B^T Omega_B``, which depends on the gauge through the
-    normalisations although ``X A B^T`` does not.
+    normalisations although ``X A B^T`` does not ("The rescaling freedom").
 
     Parameters
     ----------
-    f : Factorization
+    factorization : Factorization
         Factors of shape (p, k).
     X : array_like, shape (n, p)
         The users' data.
@@ -642,12 +649,12 @@ def user_item_similarity(f: Factorization, X) -> np.ndarray:
     Raises
     ------
     ValueError
-        If ``f`` is not a :class:`Factorization`, or ``X`` is bad or does not
+        If ``factorization`` is not a :class:`Factorization`, or ``X`` is bad or does not
         have ``p`` columns.
     """
-    f = _check_factorization(f, "f")
-    X = _check_data_for(X, f.p)
-    return cosine_similarity(X @ f.A, f.B)
+    factorization = check_instance(factorization, Factorization, "factorization")
+    X = _check_data_for(X, factorization.p)
+    return cosine_similarity(X @ factorization.A, factorization.B)
 
 
 # --------------------------------------------------------------------------- effective rank

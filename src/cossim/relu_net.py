@@ -18,7 +18,7 @@ with a linear output layer. It is trained on
 
 the mean (over users) squared reconstruction error plus weight decay on every
 parameter (``y_u = x_u`` for an autoencoder), by full-batch gradient descent
-or Adam with analytic gradients (:func:`loss_and_gradients`).
+or Adam with analytic gradients (:func:`_loss_and_gradients`).
 
 **The symmetry.** Because :math:`\mathrm{relu}(d z) = d\,\mathrm{relu}(z)` for
 ``d > 0``, multiplying the incoming weights and the bias of hidden unit ``j``
@@ -44,24 +44,32 @@ Import flow: this module imports only :mod:`numpy` and :mod:`cossim._validation`
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from cossim._validation import as_matrix, check_nonnegative
+from cossim._util import adam_update
+from cossim._validation import (
+    as_generator,
+    as_matrix,
+    check_choice,
+    check_count,
+    check_instance,
+    check_nonnegative,
+    check_positive,
+    check_rank,
+)
 
 __all__ = [
     "ReluNetParams",
-    "TrainedReluNet",
+    "ReluNetResult",
     "balance_hidden_units",
-    "forward",
     "hidden_representations",
     "init_relu_net",
     "item_embeddings",
-    "loss",
-    "loss_and_gradients",
+    "relu_net_forward",
+    "relu_net_loss",
     "rescale_hidden_units",
     "train_relu_net",
     "unit_norms",
@@ -79,7 +87,7 @@ DEFAULT_LR = {"adam": 1e-3, "gd": 1e-2}
 class ReluNetParams:
     """The weights and biases of a ReLU network with a linear output layer.
 
-    Used in ``chapters/deep_models.md``. Layer ``l`` (``1 <= l <= L``, as in
+    Returned by :func:`init_relu_net` and :func:`train_relu_net`. Layer ``l`` (``1 <= l <= L``, as in
     the text) has weights ``weights[l - 1]`` of shape ``(sizes[l - 1], sizes[l])``
     and bias ``biases[l - 1]`` of shape ``(sizes[l],)``; layers ``1 .. L - 1``
     are followed by a ReLU, layer ``L`` is linear. The arrays are stored as
@@ -118,14 +126,14 @@ class ReluNetParams:
             biases.append(array)
         if len(biases) != len(weights):
             raise ValueError(f"biases must have one entry per layer ({len(weights)}), got {len(biases)}")
-        for l, (W, b) in enumerate(zip(weights, biases), start=1):
-            if l > 1 and W.shape[0] != weights[l - 2].shape[1]:
+        for layer, (W, b) in enumerate(zip(weights, biases), start=1):
+            if layer > 1 and W.shape[0] != weights[layer - 2].shape[1]:
                 raise ValueError(
-                    f"weights must chain: W_{l} has {W.shape[0]} rows but W_{l - 1} has "
-                    f"{weights[l - 2].shape[1]} columns"
+                    f"weights must chain: W_{layer} has {W.shape[0]} rows but W_{layer - 1} has "
+                    f"{weights[layer - 2].shape[1]} columns"
                 )
             if b.shape != (W.shape[1],):
-                raise ValueError(f"biases: b_{l} must have shape ({W.shape[1]},), got {b.shape}")
+                raise ValueError(f"biases: b_{layer} must have shape ({W.shape[1]},), got {b.shape}")
         for array in (*weights, *biases):
             array.setflags(write=False)
         object.__setattr__(self, "weights", weights)
@@ -147,18 +155,16 @@ class ReluNetParams:
 
 
 @dataclass(frozen=True, eq=False)
-class TrainedReluNet:
-    """The result of :func:`train_relu_net`.
-
-    Used in ``chapters/deep_models.md``.
+class ReluNetResult:
+    """Returned by :func:`train_relu_net`: the trained network and its history.
 
     Attributes
     ----------
     params : ReluNetParams
         The parameters after the last step.
-    loss_history : ndarray, shape (n_steps + 1,)
+    loss_history : ndarray, shape (max_iter + 1,)
         The training objective (error plus penalty) before each step and after the last.
-    grad_norm_history : ndarray, shape (n_steps + 1,)
+    grad_norm_history : ndarray, shape (max_iter + 1,)
         The Euclidean norm of the full gradient at the same points.
     lam : float
         The weight decay it was trained with.
@@ -174,12 +180,6 @@ class TrainedReluNet:
 
 
 # --------------------------------------------------------------------------- input checks
-
-
-def _check_params(params) -> ReluNetParams:
-    if not isinstance(params, ReluNetParams):
-        raise ValueError(f"params must be a ReluNetParams, got {type(params).__name__}")
-    return params
 
 
 def _check_data(X, params: ReluNetParams, name: str = "X") -> np.ndarray:
@@ -204,24 +204,7 @@ def _check_target(Y, X: np.ndarray, params: ReluNetParams) -> np.ndarray:
 
 
 def _check_layer(layer, params: ReluNetParams) -> int:
-    if isinstance(layer, bool) or not isinstance(layer, numbers.Integral):
-        raise ValueError(f"layer must be an integer, got {layer!r}")
-    if not 1 <= int(layer) <= params.n_hidden:
-        raise ValueError(f"layer must lie in 1..{params.n_hidden} (a hidden layer), got {layer}")
-    return int(layer)
-
-
-def _check_positive(value, name: str) -> float:
-    value = check_nonnegative(value, name)
-    if value == 0:
-        raise ValueError(f"{name} must be > 0, got {value}")
-    return value
-
-
-def _check_count(value, name: str, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
+    return check_rank(layer, params.n_hidden, "layer")
 
 
 def _check_sizes(layer_sizes) -> tuple[int, ...]:
@@ -231,23 +214,23 @@ def _check_sizes(layer_sizes) -> tuple[int, ...]:
         raise ValueError(f"layer_sizes must be a sequence of integers, got {layer_sizes!r}") from error
     if len(sizes) < 2:
         raise ValueError(f"layer_sizes must have at least two entries (input and output), got {sizes}")
-    return tuple(_check_count(s, "layer_sizes", 1) for s in sizes)
+    return tuple(check_count(s, "layer_sizes", 1) for s in sizes)
 
 
 # --------------------------------------------------------------------------- the network
 
 
-def init_relu_net(layer_sizes: Sequence[int], seed: int | np.random.Generator | None = 0,
+def init_relu_net(layer_sizes: Sequence[int], seed: int | np.random.Generator = 0,
                   init_scale: float = 1.0, output_bias=None) -> ReluNetParams:
     """He initialisation, scaled: Gaussian weights of variance ``2 init_scale^2 / fan_in``.
 
-    Used in ``chapters/deep_models.md``.
+    Used by :func:`train_relu_net` for its default start.
 
     Parameters
     ----------
     layer_sizes : sequence of int
         ``(p_in, width_1, ..., p_out)``, at least two entries, each >= 1.
-    seed : int, numpy.random.Generator or None
+    seed : int or numpy.random.Generator
         Source of the random weights; the same seed gives the same network.
     init_scale : float
         Multiplies every weight (> 0); 1 is He initialisation.
@@ -263,12 +246,12 @@ def init_relu_net(layer_sizes: Sequence[int], seed: int | np.random.Generator | 
     Raises
     ------
     ValueError
-        For bad ``layer_sizes``, a non-positive ``init_scale`` or an
-        ``output_bias`` of the wrong shape.
+        For bad ``layer_sizes``, a non-positive ``init_scale``, a bad
+        ``seed`` or an ``output_bias`` of the wrong shape.
     """
     sizes = _check_sizes(layer_sizes)
-    init_scale = _check_positive(init_scale, "init_scale")
-    rng = np.random.default_rng(seed)
+    init_scale = check_positive(init_scale, "init_scale")
+    rng = as_generator(seed)
     weights = [rng.standard_normal((m, k)) * (init_scale * np.sqrt(2.0 / m)) for m, k in zip(sizes[:-1], sizes[1:])]
     biases = [np.zeros(k) for k in sizes[1:]]
     if output_bias is not None:
@@ -294,7 +277,7 @@ def _forward(weights, biases, X):
     return h @ weights[-1] + biases[-1], pre, hidden
 
 
-def forward(params: ReluNetParams, X) -> np.ndarray:
+def relu_net_forward(params: ReluNetParams, X) -> np.ndarray:
     """The network's output for every row of ``X``.
 
     Used in ``chapters/deep_models.md``.
@@ -314,7 +297,7 @@ def forward(params: ReluNetParams, X) -> np.ndarray:
         If ``params`` is not a :class:`ReluNetParams` or ``X`` is not a finite
         2-D array with ``p_in`` columns.
     """
-    params = _check_params(params)
+    params = check_instance(params, ReluNetParams, "params")
     X = _check_data(X, params)
     return _forward(params.weights, params.biases, X)[0]
 
@@ -340,9 +323,9 @@ def hidden_representations(params: ReluNetParams, X, layer: int = 1) -> np.ndarr
     Raises
     ------
     ValueError
-        As :func:`forward`, or for ``layer`` outside ``1..L-1``.
+        As :func:`relu_net_forward`, or for ``layer`` outside ``1..L-1``.
     """
-    params = _check_params(params)
+    params = check_instance(params, ReluNetParams, "params")
     X = _check_data(X, params)
     layer = _check_layer(layer, params)
     return _forward(params.weights, params.biases, X)[2][layer - 1]
@@ -375,7 +358,7 @@ def item_embeddings(params: ReluNetParams, side: str = "input") -> np.ndarray:
     ValueError
         If ``params`` is not a :class:`ReluNetParams` or ``side`` is unknown.
     """
-    params = _check_params(params)
+    params = check_instance(params, ReluNetParams, "params")
     if side == "input":
         return params.weights[0].copy()
     if side == "output":
@@ -387,7 +370,7 @@ def _penalty(weights, biases) -> float:
     return float(sum(np.sum(W * W) + np.sum(b * b) for W, b in zip(weights, biases)))
 
 
-def loss(params: ReluNetParams, X, Y=None, lam: float = 0.0) -> float:
+def relu_net_loss(params: ReluNetParams, X, Y=None, lam: float = 0.0) -> float:
     """The training objective: mean squared reconstruction error plus weight decay.
 
     Used in ``chapters/deep_models.md``.
@@ -406,15 +389,15 @@ def loss(params: ReluNetParams, X, Y=None, lam: float = 0.0) -> float:
     -------
     float
         ``(1/n) sum_u ||y_u - f(x_u)||^2 + lam * sum_l (||W_l||_F^2 + ||b_l||^2)``,
-        computed directly from the outputs of :func:`forward` (the reference
-        for the faster form used in training, :func:`loss_and_gradients`).
+        computed directly from the outputs of :func:`relu_net_forward` (the reference
+        for the faster form used in training, :func:`_loss_and_gradients`).
 
     Raises
     ------
     ValueError
-        As :func:`loss_and_gradients`.
+        As :func:`_loss_and_gradients`.
     """
-    params = _check_params(params)
+    params = check_instance(params, ReluNetParams, "params")
     X = _check_data(X, params)
     Y = _check_target(Y, X, params)
     lam = check_nonnegative(lam, "lam")
@@ -436,7 +419,7 @@ class _Objective:
     for an autoencoder (``Y is X``) with one hidden layer the four products
     with the data are fused into two matrix products, ``X [W_1, W_2^T]`` and
     ``X^T [H, G]``. This is about three times faster than the direct
-    computation, which :func:`forward` and the tests use as the reference.
+    computation, which :func:`relu_net_forward` and the tests use as the reference.
     """
 
     def __init__(self, X: np.ndarray, Y: np.ndarray) -> None:
@@ -455,13 +438,13 @@ class _Objective:
         # Forward through the hidden layers.
         pre, hidden = [], []
         h = X
-        for l in range(n_layers - 1):
+        for layer in range(n_layers - 1):
             if fused:  # X W_1 and Y W_2^T = X W_2^T in one product
                 both = X @ np.hstack([weights[0], W.T])
                 z = both[:, : W.shape[0]] + biases[0]
                 YWt = both[:, W.shape[0]:]
             else:
-                z = h @ weights[l] + biases[l]
+                z = h @ weights[layer] + biases[layer]
             h = np.maximum(z, 0.0)
             pre.append(z)
             hidden.append(h)
@@ -483,18 +466,18 @@ class _Objective:
         if not fused:
             YWt = Y @ W.T
         g = (2.0 / n) * (H @ WWt + (W @ b)[None, :] - YWt)  # d error / d H
-        for l in range(n_layers - 2, -1, -1):
-            g = g * (pre[l] > 0)  # relu'(z) = 1 for z > 0, else 0
-            if l == 0 and fused:
+        for layer in range(n_layers - 2, -1, -1):
+            g = g * (pre[layer] > 0)  # relu'(z) = 1 for z > 0, else 0
+            if layer == 0 and fused:
                 both = self.Xt @ np.hstack([H, g])
                 HtY = both[:, : H.shape[1]].T
                 grad_W[0] = both[:, H.shape[1]:] + (2.0 * lam) * weights[0]
             else:
-                h_prev_t = self.Xt if l == 0 else hidden[l - 1].T
-                grad_W[l] = h_prev_t @ g + (2.0 * lam) * weights[l]
-            grad_b[l] = g.sum(axis=0) + (2.0 * lam) * biases[l]
-            if l > 0:
-                g = g @ weights[l].T
+                h_prev_t = self.Xt if layer == 0 else hidden[layer - 1].T
+                grad_W[layer] = h_prev_t @ g + (2.0 * lam) * weights[layer]
+            grad_b[layer] = g.sum(axis=0) + (2.0 * lam) * biases[layer]
+            if layer > 0:
+                g = g @ weights[layer].T
         fit = self._squared_error(W, b, HtY, HtH, H_sum)
         value = fit / n + lam * penalty
         grad_W[-1] = (2.0 / n) * (HtH @ W + np.outer(H_sum, b) - HtY) + (2.0 * lam) * W
@@ -507,11 +490,11 @@ class _Objective:
         return max(fit, 0.0)  # a sum of squares; rounding could push an exact fit below 0
 
 
-def loss_and_gradients(params: ReluNetParams, X, Y=None, lam: float = 0.0, gradients: bool = True):
-    """The objective of :func:`loss` and its analytic gradient (backpropagation).
+def _loss_and_gradients(params: ReluNetParams, X, Y=None, lam: float = 0.0, gradients: bool = True):
+    """The objective of :func:`relu_net_loss` and its analytic gradient (backpropagation).
 
-    Used in ``chapters/deep_models.md``; checked against finite differences
-    in ``tests/test_relu_net.py``.
+    The kernel that :func:`train_relu_net` runs, with its input checked;
+    against finite differences in ``tests/test_relu_net.py``.
 
     Parameters
     ----------
@@ -538,7 +521,7 @@ def loss_and_gradients(params: ReluNetParams, X, Y=None, lam: float = 0.0, gradi
         ``p_in`` columns, ``Y`` has the wrong shape (or is missing while
         ``p_out != p_in``), or ``lam < 0``.
     """
-    params = _check_params(params)
+    params = check_instance(params, ReluNetParams, "params")
     X = _check_data(X, params)
     Y = _check_target(Y, X, params)
     lam = check_nonnegative(lam, "lam")
@@ -572,7 +555,7 @@ def rescale_hidden_units(params: ReluNetParams, layer: int, d) -> ReluNetParams:
     ``layer`` gets incoming weights ``W_l[:, j] * d_j`` and bias
     ``b_l[j] * d_j``, and outgoing weights ``W_{l+1}[j, :] / d_j``. Since
     ``relu(d z) = d relu(z)`` for ``d > 0``, the unit's output is multiplied by
-    ``d_j`` and the next layer divides it out again: :func:`forward` returns
+    ``d_j`` and the next layer divides it out again: :func:`relu_net_forward` returns
     the same values (up to rounding), while the hidden activations and the
     item embeddings of that layer are multiplied by ``diag(d)``.
 
@@ -595,7 +578,7 @@ def rescale_hidden_units(params: ReluNetParams, layer: int, d) -> ReluNetParams:
         If ``params`` is not a :class:`ReluNetParams`, ``layer`` is not a
         hidden layer, or ``d`` has the wrong shape or an entry ``<= 0``.
     """
-    params = _check_params(params)
+    params = check_instance(params, ReluNetParams, "params")
     layer = _check_layer(layer, params)
     scales = _check_scales(d, params.layer_sizes[layer])
     weights, biases = list(params.weights), list(params.biases)
@@ -629,7 +612,7 @@ def unit_norms(params: ReluNetParams, layer: int = 1) -> tuple[np.ndarray, np.nd
     ValueError
         If ``params`` is not a :class:`ReluNetParams` or ``layer`` is not a hidden layer.
     """
-    params = _check_params(params)
+    params = check_instance(params, ReluNetParams, "params")
     layer = _check_layer(layer, params)
     W_in, b_in = params.weights[layer - 1], params.biases[layer - 1]
     incoming = np.sum(W_in * W_in, axis=0) + b_in * b_in
@@ -680,16 +663,16 @@ def train_relu_net(
     *,
     Y=None,
     optimizer: str = "adam",
-    n_steps: int = 2000,
+    max_iter: int = 2000,
     lr: float | None = None,
     lr_end: float | None = None,
-    seed: int | np.random.Generator | None = 0,
+    seed: int | np.random.Generator = 0,
     init: ReluNetParams | None = None,
     init_scale: float = 1.0,
     beta1: float = 0.9,
     beta2: float = 0.999,
     eps: float = 1e-8,
-) -> TrainedReluNet:
+) -> ReluNetResult:
     """Train a ReLU autoencoder by full-batch Adam or gradient descent.
 
     Used in ``chapters/deep_models.md`` on the simulated data of the paper.
@@ -701,20 +684,20 @@ def train_relu_net(
     hidden : sequence of int
         Widths of the hidden layers (at least one).
     lam : float
-        Weight decay ``>= 0`` on every weight and bias (see :func:`loss`).
+        Weight decay ``>= 0`` on every weight and bias (see :func:`relu_net_loss`).
     Y : array_like, optional
         Targets, shape ``(n, p_out)``; ``X`` by default.
     optimizer : {"adam", "gd"}
         Adam with bias correction, or plain gradient descent.
-    n_steps : int
+    max_iter : int
         Number of full-batch steps (>= 0).
     lr : float, optional
         Step size (> 0); default ``1e-3`` for Adam, ``1e-2`` for gradient descent.
     lr_end : float, optional
         If given, the step size decays geometrically from ``lr`` to ``lr_end``
-        over the run, ``lr_t = lr (lr_end / lr) ** (t / n_steps)``; Adam then
+        over the run, ``lr_t = lr (lr_end / lr) ** (t / max_iter)``; Adam then
         settles closer to a minimum.
-    seed : int, numpy.random.Generator or None
+    seed : int or numpy.random.Generator
         Seed of the random start (:func:`init_relu_net`); ignored with ``init``.
     init : ReluNetParams, optional
         Start from these parameters instead (their sizes must fit ``X`` and
@@ -729,14 +712,14 @@ def train_relu_net(
 
     Returns
     -------
-    TrainedReluNet
+    ReluNetResult
 
     Raises
     ------
     ValueError
         Naming the argument: bad ``X`` or ``Y``; ``hidden`` not a non-empty
         sequence of positive integers; ``lam < 0``; unknown ``optimizer``;
-        ``n_steps < 0``; non-positive ``lr``, ``lr_end`` or ``init_scale``;
+        ``max_iter < 0``; non-positive ``lr``, ``lr_end`` or ``init_scale``;
         ``init`` not a :class:`ReluNetParams` or of the wrong sizes;
         ``beta1``, ``beta2`` outside ``[0, 1)`` or ``eps <= 0``.
     RuntimeError
@@ -744,15 +727,14 @@ def train_relu_net(
     """
     X = as_matrix(X, "X").astype(np.float64, copy=False)
     lam = check_nonnegative(lam, "lam")
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
-    n_steps = _check_count(n_steps, "n_steps", 0)
-    lr = DEFAULT_LR[optimizer] if lr is None else _check_positive(lr, "lr")
-    lr_end = None if lr_end is None else _check_positive(lr_end, "lr_end")
+    optimizer = check_choice(optimizer, OPTIMIZERS, "optimizer")
+    max_iter = check_count(max_iter, "max_iter", 0)
+    lr = DEFAULT_LR[optimizer] if lr is None else check_positive(lr, "lr")
+    lr_end = None if lr_end is None else check_positive(lr_end, "lr_end")
     for name, value in (("beta1", beta1), ("beta2", beta2)):
         if check_nonnegative(value, name) >= 1.0:
             raise ValueError(f"{name} must lie in [0, 1), got {value}")
-    eps = _check_positive(eps, "eps")
+    eps = check_positive(eps, "eps")
     if init is None:
         try:
             widths = tuple(hidden)
@@ -760,7 +742,7 @@ def train_relu_net(
             raise ValueError(f"hidden must be a sequence of widths, got {hidden!r}") from error
         if not widths:
             raise ValueError("hidden must hold at least one width")
-        widths = tuple(_check_count(w, "hidden", 1) for w in widths)
+        widths = tuple(check_count(w, "hidden", 1) for w in widths)
         p_out = X.shape[1] if Y is None else as_matrix(Y, "Y").shape[1]
         mean = (X if Y is None else as_matrix(Y, "Y")).mean(axis=0)
         init = init_relu_net((X.shape[1], *widths, p_out), seed=seed, init_scale=init_scale, output_bias=mean)
@@ -786,20 +768,14 @@ def train_relu_net(
 
     value, grads, norm = evaluate()
     losses, norms = [value], [norm]
-    for step in range(1, n_steps + 1):
-        rate = lr if lr_end is None else lr * (lr_end / lr) ** ((step - 1) / n_steps)
+    for step in range(1, max_iter + 1):
+        rate = lr if lr_end is None else lr * (lr_end / lr) ** ((step - 1) / max_iter)
         with np.errstate(over="ignore", invalid="ignore", under="ignore"):
             for P, G, m, v in zip(params, grads, first, second):
                 if optimizer == "gd":
                     P -= rate * G
                 else:
-                    m *= beta1
-                    m += (1.0 - beta1) * G
-                    v *= beta2
-                    v += (1.0 - beta2) * (G * G)
-                    m_hat = m / (1.0 - beta1**step)
-                    v_hat = v / (1.0 - beta2**step)
-                    P -= rate * m_hat / (np.sqrt(v_hat) + eps)
+                    adam_update(P, G, m, v, step, rate, beta1, beta2, eps)
             value, grads, norm = evaluate()
         if not (np.isfinite(value) and np.isfinite(norm)):
             raise RuntimeError(
@@ -808,7 +784,7 @@ def train_relu_net(
             )
         losses.append(value)
         norms.append(norm)
-    return TrainedReluNet(
+    return ReluNetResult(
         params=ReluNetParams(tuple(weights), tuple(biases)),
         loss_history=np.array(losses),
         grad_norm_history=np.array(norms),

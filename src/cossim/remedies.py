@@ -14,7 +14,7 @@ implements each, plus the post-hoc normalisation that is *not* a way out:
 2. **Avoiding the embedding space.**  Cosines of the columns of the
    ``p x p`` matrix ``W = A B^T`` or of the predictions ``X W``, which no
    gauge changes: :func:`projected_item_similarity`.
-3. **Normalising before learning.**  :func:`standardise_columns` and
+3. **Normalising before learning.**  :func:`standardize_columns` and
    :func:`inverse_propensity_weights` transform ``X`` before a fit;
    :func:`gram_matrix` and :func:`gram_spectrum` let the fits of
    :mod:`cossim.models` run from a (transformed) Gram matrix.
@@ -26,29 +26,38 @@ nothing below it imports it.
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg
 import scipy.optimize
 
-from cossim._validation import as_matrix, check_nonnegative, check_rank
-from cossim.linalg import _fix_signs, _gram
+from cossim._validation import (
+    as_generator,
+    as_matrix,
+    check_choice,
+    check_count,
+    check_factor_pair,
+    check_instance,
+    check_nonnegative,
+    check_positive,
+    check_rank,
+    check_shape,
+    check_symmetric,
+)
+from cossim.linalg import check_gram
 from cossim.models import Factorization
 
 __all__ = [
     "CosineModelResult",
     "cosine_model_loss_and_gradients",
-    "gram_matrix",
-    "gram_spectrum",
     "inverse_propensity_weights",
     "normalize_rows",
     "normalize_rows_vjp",
     "projected_item_similarity",
     "sphere_gauge_directions",
     "sphere_regauge",
-    "standardise_columns",
+    "standardize_columns",
     "train_cosine_model",
 ]
 
@@ -61,18 +70,6 @@ _SPACES = ("weights", "predictions")
 # --------------------------------------------------------------------------- input checks
 
 
-def _check_gram(G, name: str = "G") -> np.ndarray:
-    """A finite, square, symmetric matrix (``X^T X``), symmetrised exactly."""
-    G = as_matrix(G, name)
-    p = G.shape[0]
-    if G.shape != (p, p):
-        raise ValueError(f"{name} must be a square matrix (X^T X), got shape {G.shape}")
-    scale = max(float(np.max(np.abs(G))), np.finfo(np.float64).tiny)
-    if np.max(np.abs(G - G.T)) > 1e-10 * scale:
-        raise ValueError(f"{name} must be symmetric (it should be X^T X)")
-    return (G + G.T) / 2.0
-
-
 def _check_no_zero_rows(B: np.ndarray, name: str) -> np.ndarray:
     """Row norms of ``B``; ``ValueError`` if a row is zero (it has no direction)."""
     norms = np.sqrt(np.einsum("ij,ij->i", B, B))
@@ -80,12 +77,6 @@ def _check_no_zero_rows(B: np.ndarray, name: str) -> np.ndarray:
     if zero.size:
         raise ValueError(f"{name} must have no zero rows (row {int(zero[0])} is zero and has no direction)")
     return norms
-
-
-def _check_factorization(value, name: str) -> Factorization:
-    if not isinstance(value, Factorization):
-        raise ValueError(f"{name} must be a cossim.Factorization, got {type(value).__name__}")
-    return value
 
 
 def _check_unit_rows(B: np.ndarray, name: str) -> None:
@@ -96,14 +87,6 @@ def _check_unit_rows(B: np.ndarray, name: str) -> None:
             f"{name} must have rows of unit length (a model trained on the sphere); "
             f"the largest deviation of a row norm from 1 is {worst:.3g}"
         )
-
-
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
-    if int(value) < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
-    return int(value)
 
 
 def _cosines_from_gram(K: np.ndarray) -> np.ndarray:
@@ -156,8 +139,9 @@ def normalize_rows(B) -> np.ndarray:
            [ 0. , -1. ]])
     """
     B = as_matrix(B, "B")
-    norms = _check_no_zero_rows(B, "B")
-    return B / norms[:, None]
+    # Divided by the plain norms (no rescaling first, unlike cossim.cosine_similarity): the gradient
+    # normalize_rows_vjp and the training loop use the same arithmetic, so they agree bit for bit.
+    return B / _check_no_zero_rows(B, "B")[:, None]
 
 
 def normalize_rows_vjp(B, upstream) -> np.ndarray:
@@ -256,14 +240,9 @@ def cosine_model_loss_and_gradients(G, A, B, lam: float) -> tuple[float, np.ndar
     Cost ``O(p^2 k)``, independent of the number of users.  The loss carries
     an absolute rounding error of order ``eps * tr(G)``.
     """
-    G = _check_gram(G)
+    G = check_gram(G)
     p = G.shape[0]
-    A = as_matrix(A, "A")
-    B = as_matrix(B, "B")
-    if A.shape[0] != p:
-        raise ValueError(f"A must have {p} rows (the size of G), got shape {A.shape}")
-    if B.shape != A.shape:
-        raise ValueError(f"B must have the same shape as A {A.shape}, got shape {B.shape}")
+    A, B = check_factor_pair(A, B, p, "the size of G")
     lam = check_nonnegative(lam, "lam")
     norms = _check_no_zero_rows(B, "B")
     Y = B / norms[:, None]
@@ -273,9 +252,7 @@ def cosine_model_loss_and_gradients(G, A, B, lam: float) -> tuple[float, np.ndar
 
 @dataclass(frozen=True, eq=False)
 class CosineModelResult:
-    """What :func:`train_cosine_model` returns.
-
-    Used in ``chapters/remedies.md`` ("Remedies, measured").
+    """Returned by :func:`train_cosine_model`: the trained sphere model and how the run ended.
 
     Attributes
     ----------
@@ -294,7 +271,11 @@ class CosineModelResult:
     n_iter : int
         Iterations of L-BFGS taken.
     converged : bool
-        Whether L-BFGS stopped on its tolerances rather than on ``max_iter``.
+        Whether L-BFGS reported success (status 0: its tolerance on the loss
+        was met), not a stop on ``max_iter`` (status 1) nor a failed line
+        search or other abnormal end (status 2).
+    message : str
+        L-BFGS's own account of why it stopped.
     """
 
     factorization: Factorization
@@ -303,18 +284,14 @@ class CosineModelResult:
     grad_norm: float
     n_iter: int
     converged: bool
+    message: str
 
     def __post_init__(self) -> None:
         self.loss_history.setflags(write=False)
 
 
 def _check_init(init, p: int, k: int) -> np.ndarray:
-    if isinstance(init, Factorization):
-        B0 = init.B
-    else:
-        B0 = as_matrix(init, "init")
-    if B0.shape != (p, k):
-        raise ValueError(f"init must have shape ({p}, {k}), got {B0.shape}")
+    B0 = check_shape(init.B if isinstance(init, Factorization) else as_matrix(init, "init"), (p, k), "init")
     _check_no_zero_rows(B0, "init")
     return np.array(B0, dtype=np.float64)
 
@@ -325,7 +302,7 @@ def train_cosine_model(
     lam: float,
     *,
     init=None,
-    seed: int | np.random.Generator | None = 0,
+    seed: int | np.random.Generator = 0,
     max_iter: int = 300,
     tol: float = 1e-12,
 ) -> CosineModelResult:
@@ -359,7 +336,7 @@ def train_cosine_model(
     init : array_like of shape (p, k) or Factorization, optional
         Starting ``B`` (for a Factorization, its ``B``); no row may be zero.
         Default: standard normal entries drawn with ``seed``.
-    seed : int, numpy.random.Generator or None, default 0
+    seed : int or numpy.random.Generator, default 0
         Seed of the random start; ignored when ``init`` is given.
     max_iter : int, default 300
         Largest number of L-BFGS iterations.
@@ -384,24 +361,16 @@ def train_cosine_model(
     dimensions) the loss is reported as infinite there and the line search
     steps back.
     """
-    G = _check_gram(G)
+    G = check_gram(G)
     p = G.shape[0]
     k = check_rank(k, p, "k")
     lam = check_nonnegative(lam, "lam")
     if lam == 0:
         raise ValueError("lam must be > 0 (for lam = 0 the encoder A is not determined by B)")
-    max_iter = _positive_int(max_iter, "max_iter")
-    tol = check_nonnegative(tol, "tol")
-    if tol == 0:
-        raise ValueError("tol must be > 0")
+    max_iter = check_count(max_iter, "max_iter")
+    tol = check_positive(tol, "tol")
     if init is None:
-        if isinstance(seed, bool):
-            raise ValueError(f"seed must be an int, a numpy Generator or None, got {seed!r}")
-        try:
-            rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-        except (TypeError, ValueError) as error:
-            raise ValueError(f"seed must be a non-negative int, a numpy Generator or None, got {seed!r}") from error
-        B0 = rng.standard_normal((p, k))
+        B0 = as_generator(seed).standard_normal((p, k))
     else:
         B0 = _check_init(init, p, k)
 
@@ -456,7 +425,8 @@ def train_cosine_model(
         loss_history=np.array(history, dtype=np.float64),
         grad_norm=float(np.linalg.norm(grad_B)),
         n_iter=int(outcome.nit),
-        converged=bool(outcome.nit < max_iter),
+        converged=bool(outcome.status == 0),
+        message=str(outcome.message),
     )
 
 
@@ -527,7 +497,7 @@ def sphere_gauge_directions(B) -> np.ndarray:
     return np.array([_symmetric_from_coordinates(x, k) for x in null]).reshape(null.shape[0], k, k)
 
 
-def sphere_regauge(f: Factorization, M) -> Factorization:
+def sphere_regauge(factorization: Factorization, M) -> Factorization:
     """Move a model on the sphere along its remaining freedom: ``(A M^{-1/2}, B M^{1/2})``.
 
     Derived in ``chapters/remedies.md`` ("Remedies, measured").  If the rows
@@ -538,7 +508,7 @@ def sphere_regauge(f: Factorization, M) -> Factorization:
 
     Parameters
     ----------
-    f : Factorization
+    factorization : Factorization
         ``A`` and item embeddings ``B`` with unit rows (e.g. from
         :func:`train_cosine_model`).
     M : array_like, shape (k, k)
@@ -554,23 +524,18 @@ def sphere_regauge(f: Factorization, M) -> Factorization:
     Raises
     ------
     ValueError
-        If ``f`` is not a Factorization or its ``B`` does not have unit rows
-        (naming ``f``); if ``M`` is not a finite symmetric positive-definite
+        If ``factorization`` is not a Factorization or its ``B`` does not have unit rows
+        (naming ``factorization``); if ``M`` is not a finite symmetric positive-definite
         ``k x k`` matrix, or violates ``diag(B M B^T) = 1`` (naming ``M``).
     """
-    f = _check_factorization(f, "f")
-    _check_unit_rows(f.B, "f")
-    M = as_matrix(M, "M")
-    k = f.k
-    if M.shape != (k, k):
-        raise ValueError(f"M must be a {k} x {k} matrix, got shape {M.shape}")
-    if np.max(np.abs(M - M.T)) > 1e-10 * max(float(np.max(np.abs(M))), 1.0):
-        raise ValueError("M must be symmetric")
-    M = (M + M.T) / 2.0
+    factorization = check_instance(factorization, Factorization, "factorization")
+    _check_unit_rows(factorization.B, "factorization")
+    k = factorization.k
+    M = check_shape(check_symmetric(M, "M"), (k, k), "M")
     values, vectors = np.linalg.eigh(M)
     if not values[0] > k * np.finfo(np.float64).eps * max(values[-1], 0.0):
         raise ValueError(f"M must be positive definite, but its smallest eigenvalue is {values[0]:.3g}")
-    constraint = np.einsum("ij,jk,ik->i", f.B, M, f.B)
+    constraint = np.einsum("ij,jk,ik->i", factorization.B, M, factorization.B)
     worst = float(np.max(np.abs(constraint - 1.0)))
     if worst > _UNIT_TOLERANCE:
         raise ValueError(
@@ -578,13 +543,13 @@ def sphere_regauge(f: Factorization, M) -> Factorization:
         )
     root = (vectors * np.sqrt(values)) @ vectors.T
     inverse_root = (vectors / np.sqrt(values)) @ vectors.T
-    return Factorization(f.A @ inverse_root, f.B @ root)
+    return Factorization(factorization.A @ inverse_root, factorization.B @ root)
 
 
 # --------------------------------------------------------------------------- remedy 2: project back
 
 
-def projected_item_similarity(f: Factorization, X=None, space: str = "weights", *, gram=None) -> np.ndarray:
+def projected_item_similarity(factorization: Factorization, X=None, space: str = "weights", *, gram=None) -> np.ndarray:
     """Item-item cosines taken outside the embedding space, which no gauge changes.
 
     Derived in ``chapters/remedies.md`` ("Remedies, measured"), remedy 2 of
@@ -594,7 +559,7 @@ def projected_item_similarity(f: Factorization, X=None, space: str = "weights", 
 
     Parameters
     ----------
-    f : Factorization
+    factorization : Factorization
         Factors ``A, B`` of shape (p, k).
     X : array_like, shape (n, p), optional
         The data; needed for ``space="predictions"`` unless ``gram`` is given.
@@ -618,25 +583,24 @@ def projected_item_similarity(f: Factorization, X=None, space: str = "weights", 
     Raises
     ------
     ValueError
-        If ``f`` is not a Factorization, ``space`` is unknown, or for
+        If ``factorization`` is not a Factorization, ``space`` is unknown, or for
         ``"predictions"`` neither ``X`` nor ``gram`` is given, or the one given
         is bad or does not have ``p`` columns.
     """
-    f = _check_factorization(f, "f")
-    if space not in _SPACES:
-        raise ValueError(f"space must be one of {_SPACES}, got {space!r}")
-    A, B = f.A, f.B
+    factorization = check_instance(factorization, Factorization, "factorization")
+    space = check_choice(space, _SPACES, "space")
+    A, B = factorization.A, factorization.B
     if space == "weights":
         middle = A.T @ A
     elif gram is not None:
-        G = _check_gram(gram, "gram")
-        if G.shape[0] != f.p:
-            raise ValueError(f"gram must be {f.p} x {f.p} (one row per item), got shape {G.shape}")
+        G = check_gram(gram, "gram")
+        if G.shape[0] != factorization.p:
+            raise ValueError(f"gram must be {factorization.p} x {factorization.p} (one row per item), got shape {G.shape}")
         middle = A.T @ G @ A
     elif X is not None:
         X = as_matrix(X, "X")
-        if X.shape[1] != f.p:
-            raise ValueError(f"X must have {f.p} columns (one per item), got shape {X.shape}")
+        if X.shape[1] != factorization.p:
+            raise ValueError(f"X must have {factorization.p} columns (one per item), got shape {X.shape}")
         XA = X @ A
         middle = XA.T @ XA
     else:
@@ -648,13 +612,13 @@ def projected_item_similarity(f: Factorization, X=None, space: str = "weights", 
 # --------------------------------------------------------------------------- remedy 3: normalise first
 
 
-def standardise_columns(X, *, center: bool = True, preserve_norm: bool = False) -> np.ndarray:
+def standardize_columns(X, *, centre: bool = True, preserve_norm: bool = False) -> np.ndarray:
     """Standardise every column (item) of ``X`` before learning.
 
     Derived in ``chapters/remedies.md`` ("Remedies, measured"), remedy 3 of
-    the paper.  With ``center=True`` each column gets mean 0 and variance 1
+    the paper.  With ``centre=True`` each column gets mean 0 and variance 1
     (population variance, ``ddof=0``): ``(x_i - mean_i) / std_i``.  With
-    ``center=False`` each column is only divided by its root mean square, so
+    ``centre=False`` each column is only divided by its root mean square, so
     that the mean of its squares is 1 (the column has Euclidean norm
     ``sqrt(n)``: unit norm up to one common factor, which keeps the scale of
     ``X``, and so the meaning of a penalty weight, comparable to the raw data).
@@ -663,7 +627,7 @@ def standardise_columns(X, *, center: bool = True, preserve_norm: bool = False) 
     ----------
     X : array_like, shape (n, p)
         Data, users by items, ``n >= 2`` when centring.
-    center : bool, default True
+    centre : bool, default True
         Subtract the column means first.
     preserve_norm : bool, default False
         Multiply the result by one common factor so that its Frobenius norm
@@ -685,20 +649,20 @@ def standardise_columns(X, *, center: bool = True, preserve_norm: bool = False) 
 
     Examples
     --------
-    >>> standardise_columns([[0.0, 1.0], [2.0, 3.0]])
+    >>> standardize_columns([[0.0, 1.0], [2.0, 3.0]])
     array([[-1., -1.],
            [ 1.,  1.]])
     """
     X = np.asarray(as_matrix(X, "X"), dtype=np.float64)
     original_norm = float(np.linalg.norm(X))
-    if center:
+    if centre:
         if X.shape[0] < 2:
             raise ValueError(f"X must have at least 2 rows to be centred, got shape {X.shape}")
         X = X - X.mean(axis=0)
     scale = np.sqrt(np.mean(X * X, axis=0))
     bad = np.flatnonzero(scale == 0.0)
     if bad.size:
-        what = "constant" if center else "zero"
+        what = "constant" if centre else "zero"
         raise ValueError(f"X has a {what} column (column {int(bad[0])}) that cannot be scaled to unit variance")
     if preserve_norm:
         # Every standardised column has squared norm n, so the whole matrix has n p.
@@ -724,7 +688,9 @@ def inverse_propensity_weights(X, exponent: float, *, preserve_norm: bool = True
     exponent : float
         ``exponent >= 0``; 0 gives equal weights.
     preserve_norm : bool, default True
-        Rescale the weights by one common factor so that ``X * w`` has the
+        If False, the weights are ``(popularity_i / max_j popularity_j) ** (-exponent)``:
+        the most popular item gets weight 1. If True, rescale them by one
+        common factor so that ``X * w`` has the
         Frobenius norm of ``X``: the singular values keep their overall scale,
         so a penalty weight ``lam`` tuned for ``X`` bites at the same scale.
 
@@ -744,7 +710,7 @@ def inverse_propensity_weights(X, exponent: float, *, preserve_norm: bool = True
     --------
     >>> inverse_propensity_weights([[1.0, 1.0], [1.0, 0.0], [1.0, 0.0], [1.0, 0.0]],
     ...                            1.0, preserve_norm=False)
-    array([0.25, 1.  ])
+    array([1., 4.])
     """
     X = as_matrix(X, "X")
     exponent = check_nonnegative(exponent, "exponent")
@@ -760,73 +726,3 @@ def inverse_propensity_weights(X, exponent: float, *, preserve_norm: bool = True
         column_norms2 = np.sum(np.asarray(X, dtype=np.float64) ** 2, axis=0)
         w = w * np.sqrt(column_norms2.sum() / np.sum(w * w * column_norms2))
     return w
-
-
-def gram_matrix(X) -> np.ndarray:
-    """``X^T X`` in float64, exact for 0/1 data.
-
-    Used in ``chapters/remedies.md`` ("Remedies, measured") to train the
-    sphere model and to fit transformed data without touching the ``n`` rows
-    again.  For 0/1 data with fewer than ``2**24`` rows every partial sum is an
-    integer that float32 holds exactly, so the product is done in float32 (twice
-    as fast) and is still exact.
-
-    Parameters
-    ----------
-    X : array_like, shape (n, p)
-
-    Returns
-    -------
-    ndarray, shape (p, p)
-        Exactly symmetric.
-
-    Raises
-    ------
-    ValueError
-        If ``X`` is not a finite, non-empty 2-D real array.
-    """
-    raw_dtype = getattr(X, "dtype", None)
-    X = as_matrix(X, "X")
-    # One rule for when float32 is exact, shared with top_svd.
-    G = _gram(X, integral_dtype=isinstance(raw_dtype, np.dtype) and raw_dtype.kind in "biu")
-    return (G + G.T) / 2.0
-
-
-def gram_spectrum(G, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """The k largest singular values of ``X`` and its right singular vectors, from ``G = X^T X``.
-
-    Used in ``chapters/remedies.md`` ("Remedies, measured"): pass the result as
-    ``spectrum=`` to :func:`cossim.fit_product_penalty` or
-    :func:`cossim.fit_factor_penalty` to fit a transformed ``X`` whose Gram
-    matrix is known (e.g. ``w[:, None] * G * w`` for the columns of ``X``
-    scaled by ``w``).
-
-    Parameters
-    ----------
-    G : array_like, shape (p, p)
-        ``X^T X`` (finite, symmetric).
-    k : int
-        ``1 <= k <= p``.
-
-    Returns
-    -------
-    s : ndarray, shape (k,)
-        ``sqrt`` of the k largest eigenvalues of ``G`` (negative rounding
-        clipped to 0), descending.
-    V : ndarray, shape (p, k)
-        Their orthonormal eigenvectors, with the sign convention of
-        :func:`cossim.top_svd` (the largest-magnitude entry of each column is
-        positive).
-
-    Raises
-    ------
-    ValueError
-        For a bad ``G`` or ``k`` outside ``1..p``.
-    """
-    G = _check_gram(G)
-    p = G.shape[0]
-    k = check_rank(k, p, "k")
-    values, vectors = scipy.linalg.eigh(G, subset_by_index=[p - k, p - 1])
-    values, vectors = values[::-1], vectors[:, ::-1]
-    _, vectors = _fix_signs(np.empty((0, k)), vectors)  # top_svd's sign convention
-    return np.sqrt(np.clip(values, 0.0, None)), np.ascontiguousarray(vectors)

@@ -9,34 +9,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from cossim._util import unit_rows
 from cossim._validation import as_matrix
 
 __all__ = ["cosine_similarity"]
 
 
-def _unit_rows(Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return the rows of ``Y`` scaled to unit length and a mask of the all-zero rows.
-
-    Each row is first divided by its largest absolute entry, so that the
-    squared norm neither overflows (entries near ``1e200``) nor underflows
-    (entries near ``1e-200``); cosines do not change under this positive
-    scaling.  Zero rows are left at zero and flagged in the mask.
-    """
-    scale = np.max(np.abs(Y), axis=1)
-    zero = scale == 0.0
-    safe_scale = np.where(zero, 1.0, scale)
-    scaled = Y / safe_scale[:, None]
-    norms = np.sqrt(np.einsum("ij,ij->i", scaled, scaled))
-    norms[zero] = 1.0
-    return scaled / norms[:, None], zero
-
-
 def cosine_similarity(Y, Z=None) -> np.ndarray:
     """Cosines between the rows of ``Y`` and the rows of ``Z`` (or of ``Y`` itself).
 
-    Used throughout the book: every item-item, user-user and user-item
-    similarity in ``chapters/gauge_freedom.md``, ``chapters/product_penalty.md``
-    and ``chapters/factor_penalty.md`` is computed here.
+    Used throughout the book (``chapters/gauge_freedom.md``,
+    ``chapters/product_penalty.md``, ``chapters/remedies.md`` and others): every
+    item-item, user-user and user-item cosine is computed here.
 
     Parameters
     ----------
@@ -68,7 +52,7 @@ def cosine_similarity(Y, Z=None) -> np.ndarray:
            [0.7071, 1.    ]])
     """
     Y = as_matrix(Y, "Y")
-    Y_unit, Y_zero = _unit_rows(Y)
+    Y_unit, Y_zero = unit_rows(Y)
     if Z is None:
         S = Y_unit @ Y_unit.T
         S = (S + S.T) / 2.0  # exact symmetry, whatever the BLAS did
@@ -80,7 +64,7 @@ def cosine_similarity(Y, Z=None) -> np.ndarray:
             raise ValueError(
                 f"Z must have as many columns as Y: Y has shape {Y.shape}, Z has shape {Z.shape}"
             )
-        Z_unit, Z_zero = _unit_rows(Z)
+        Z_unit, Z_zero = unit_rows(Z)
         S = Y_unit @ Z_unit.T
     np.clip(S, -1.0, 1.0, out=S)
     S[Y_zero, :] = np.nan

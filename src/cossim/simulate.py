@@ -18,7 +18,7 @@ makes every one of these choices a keyword argument with a stated default; its
 docstring gives the reasons.
 
 Sampling without replacement is vectorised with the Gumbel-top-k trick
-(:func:`sample_without_replacement`); :func:`naive_sample_without_replacement`
+(:func:`_sample_without_replacement`); :func:`_naive_sample_without_replacement`
 is the plain per-user loop over ``numpy.random.Generator.choice`` that serves
 as its reference in the tests and as the baseline in
 ``benchmarks/bench_figure1.py``.
@@ -34,14 +34,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cossim._validation import check_rank
+from cossim._validation import as_array, as_generator, check_count, check_rank
 
-__all__ = [
-    "SimulatedInteractions",
-    "naive_sample_without_replacement",
-    "sample_without_replacement",
-    "simulate_clustered_interactions",
-]
+__all__ = ["SimulatedInteractions", "simulate_clustered_interactions"]
 
 #: The dtypes ``X`` may be stored in: all hold 0/1 exactly and every cossim function accepts them.
 _DATA_DTYPES = (np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.uint8), np.dtype(bool))
@@ -54,26 +49,6 @@ _TINY_RELATIVE_WEIGHT = 1e-290
 
 
 # --------------------------------------------------------------------------- input checks
-
-
-def _rng(seed, name: str = "seed") -> np.random.Generator:
-    """Return a Generator from an int seed, a SeedSequence, a Generator or None."""
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if isinstance(seed, bool):
-        raise ValueError(f"{name} must be an int, a numpy Generator or None, got {seed!r}")
-    try:
-        return np.random.default_rng(seed)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"{name} must be a non-negative int, a numpy Generator or None, got {seed!r}") from error
-
-
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
-    return int(value)
 
 
 def _nonnegative_real(value, name: str, allow_inf: bool = False) -> float:
@@ -95,10 +70,7 @@ def _concentration(value, name: str) -> float:
 
 
 def _check_weights(weights) -> np.ndarray:
-    try:
-        W = np.asarray(weights)
-    except Exception as error:  # ragged lists and the like
-        raise ValueError(f"weights must be a 2-D array of numbers: {error}") from error
+    W = as_array(weights, "weights", "a 2-D array of numbers")
     if W.ndim != 2:
         raise ValueError(f"weights must be a 2-D array (users x items), got shape {W.shape}")
     if W.dtype == bool or not (np.issubdtype(W.dtype, np.floating) or np.issubdtype(W.dtype, np.integer)):
@@ -114,10 +86,7 @@ def _check_weights(weights) -> np.ndarray:
 
 
 def _check_counts(counts, W: np.ndarray) -> np.ndarray:
-    try:
-        k = np.asarray(counts)
-    except Exception as error:
-        raise ValueError(f"counts must be a 1-D array of integers: {error}") from error
+    k = as_array(counts, "counts", "a 1-D array of integers")
     if k.ndim != 1 or k.shape[0] != W.shape[0]:
         raise ValueError(
             f"counts must be a 1-D array with one entry per row of weights ({W.shape[0]}), got shape {k.shape}"
@@ -141,12 +110,12 @@ def _check_counts(counts, W: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- sampling
 
 
-def sample_without_replacement(weights, counts, rng=None) -> np.ndarray:
+def _sample_without_replacement(weights, counts, seed) -> np.ndarray:
     """Draw ``counts[u]`` distinct items for every row ``u``, proportionally to ``weights[u]``.
 
-    Used in ``chapters/simulation.md`` ("Reproducing the paper's experiment")
-    to draw each simulated user's items, as the paper prescribes: without
-    replacement, with probabilities ``p_ui``.
+    The sampler of :func:`simulate_clustered_interactions`: it draws each
+    simulated user's items as the paper prescribes, without replacement, with
+    probabilities ``p_ui``.
 
     Parameters
     ----------
@@ -156,7 +125,7 @@ def sample_without_replacement(weights, counts, rng=None) -> np.ndarray:
     counts : array_like of int, shape (b,)
         Number of items to draw for each row, ``0 <= counts[u] <=`` the number of
         positive weights in row ``u``.
-    rng : int, numpy.random.Generator or None
+    seed : int or numpy.random.Generator
         Seed or generator; the same seed gives the same draw.
 
     Returns
@@ -169,7 +138,7 @@ def sample_without_replacement(weights, counts, rng=None) -> np.ndarray:
     ValueError
         If ``weights`` is not a finite, non-negative 2-D real array, ``counts``
         is not an integer array of length ``b`` within the bounds above, or
-        ``rng`` is not a seed or Generator.
+        ``seed`` is not a seed or Generator.
 
     Notes
     -----
@@ -178,7 +147,7 @@ def sample_without_replacement(weights, counts, rng=None) -> np.ndarray:
     proportionally to their weights, and so on; the set of the first
     ``counts[u]`` items is returned.  This is what
     ``numpy.random.Generator.choice(p, size=k, replace=False, p=w/w.sum())``
-    draws (see :func:`naive_sample_without_replacement`).
+    draws (see :func:`_naive_sample_without_replacement`).
 
     **Algorithm (Gumbel top-k).**  With independent Gumbel variables ``G_i``,
     the indices of the k largest ``log w_i + G_i`` are a successive-sampling
@@ -197,7 +166,7 @@ def sample_without_replacement(weights, counts, rng=None) -> np.ndarray:
     """
     W = _check_weights(weights)
     k = _check_counts(counts, W)
-    rng = _rng(rng, "rng")
+    rng = as_generator(seed)
     largest = W.max(axis=1, keepdims=True)
     # Scale each row to largest weight 1 (the draw depends only on ratios), so that E / w cannot
     # overflow; rows with a positive weight below 1e-290 of their largest use logarithms instead.
@@ -209,7 +178,7 @@ def sample_without_replacement(weights, counts, rng=None) -> np.ndarray:
 
 
 def _draw(W: np.ndarray, counts: np.ndarray, rng: np.random.Generator, log_rows: np.ndarray) -> np.ndarray:
-    """The Gumbel-top-k draw of :func:`sample_without_replacement`, on checked input.
+    """The Gumbel-top-k draw of :func:`_sample_without_replacement`, on checked input.
 
     ``W`` has non-negative weights whose positive entries are large enough
     (above about 1e-300) for ``E / w`` not to overflow, except in the rows
@@ -244,11 +213,11 @@ def _draw(W: np.ndarray, counts: np.ndarray, rng: np.random.Generator, log_rows:
     return drawn
 
 
-def naive_sample_without_replacement(weights, counts, rng=None) -> np.ndarray:
-    """The per-user loop that :func:`sample_without_replacement` replaces.
+def _naive_sample_without_replacement(weights, counts, seed) -> np.ndarray:
+    """The per-user loop that :func:`_sample_without_replacement` replaces.
 
-    Used in ``chapters/simulation.md`` ("Reproducing the paper's experiment")
-    and ``benchmarks/bench_figure1.py`` as the reference: one call of
+    The reference of the tests and of ``benchmarks/bench_figure1.py``
+    (``simulate_clustered_interactions(sampling="loop")``): one call of
     ``numpy.random.Generator.choice(p, size=counts[u], replace=False,
     p=weights[u] / weights[u].sum())`` per row.
 
@@ -258,23 +227,23 @@ def naive_sample_without_replacement(weights, counts, rng=None) -> np.ndarray:
         Non-negative, finite weights, one row per user.
     counts : array_like of int, shape (b,)
         Number of items to draw for each row (at most the number of positive weights).
-    rng : int, numpy.random.Generator or None
+    seed : int or numpy.random.Generator
         Seed or generator.
 
     Returns
     -------
     ndarray of bool, shape (b, p)
         ``True`` at the drawn items.  Same distribution as
-        :func:`sample_without_replacement`, different random stream.
+        :func:`_sample_without_replacement`, different random stream.
 
     Raises
     ------
     ValueError
-        As :func:`sample_without_replacement`.
+        As :func:`_sample_without_replacement`.
     """
     W = _check_weights(weights)
     k = _check_counts(counts, W)
-    rng = _rng(rng, "rng")
+    rng = as_generator(seed)
     b, p = W.shape
     drawn = np.zeros((b, p), dtype=bool)
     for u in range(b):
@@ -292,7 +261,6 @@ def naive_sample_without_replacement(weights, counts, rng=None) -> np.ndarray:
 class SimulatedInteractions:
     """A draw of the paper's simulated user-item data, with every latent quantity kept.
 
-    Used in ``chapters/simulation.md`` ("Reproducing the paper's experiment").
     Returned by :func:`simulate_clustered_interactions`; all arrays are read-only.
 
     Attributes
@@ -454,7 +422,7 @@ def simulate_clustered_interactions(
        (small concentrations produce such draws).
     6. ``p_ui = p_{u c_i} p_i / sum_j p_{u c_j} p_j``; user ``u`` draws ``k_u``
        distinct items by successive sampling with these probabilities
-       (:func:`sample_without_replacement`), and ``X[u, i] = 1`` for them.
+       (:func:`_sample_without_replacement`), and ``X[u, i] = 1`` for them.
 
     Parameters
     ----------
@@ -508,15 +476,15 @@ def simulate_clustered_interactions(
         :func:`cossim.top_svd` computes the Gram matrix in anyway, so the
         fits on it are the fastest.
     sampling : {"gumbel", "loop"}, default "gumbel"
-        ``"gumbel"``: :func:`sample_without_replacement`, vectorised over a
-        block of users.  ``"loop"``: :func:`naive_sample_without_replacement`,
+        ``"gumbel"``: :func:`_sample_without_replacement`, vectorised over a
+        block of users.  ``"loop"``: :func:`_naive_sample_without_replacement`,
         one ``Generator.choice`` call per user (the slow reference; same
         distribution, different random stream).
     block_size : int, default 2048
         Users per block in the vectorised sampler; the sampler's temporary
         memory is a few ``block_size x n_items`` float64 arrays (16 MB each
         by default).
-    seed : int, numpy.random.Generator or None, default 0
+    seed : int or numpy.random.Generator, default 0
         The only source of randomness; the same seed gives the same data.
 
     Returns
@@ -570,8 +538,8 @@ def simulate_clustered_interactions(
     >>> bool((data.X.sum(axis=1) == data.activity).all())
     True
     """
-    n_users = _positive_int(n_users, "n_users")
-    n_items = _positive_int(n_items, "n_items")
+    n_users = check_count(n_users, "n_users")
+    n_items = check_count(n_items, "n_items")
     n_clusters = check_rank(n_clusters, n_items, "n_clusters")
     cluster_concentration = _concentration(cluster_concentration, "cluster_concentration")
     preference_concentration = _concentration(preference_concentration, "preference_concentration")
@@ -586,12 +554,12 @@ def simulate_clustered_interactions(
     activity_exponent = _nonnegative_real(activity_exponent, "activity_exponent")
     if activity_model not in _ACTIVITY_MODELS:
         raise ValueError(f"activity_model must be one of {_ACTIVITY_MODELS}, got {activity_model!r}")
-    min_activity = _positive_int(min_activity, "min_activity")
+    min_activity = check_count(min_activity, "min_activity")
     if min_activity > n_items:
         raise ValueError(f"min_activity must be <= n_items = {n_items}, got {min_activity}")
     if max_activity is None:
         max_activity = n_items
-    max_activity = _positive_int(max_activity, "max_activity")
+    max_activity = check_count(max_activity, "max_activity")
     if max_activity < min_activity:
         raise ValueError(f"max_activity must be >= min_activity = {min_activity}, got {max_activity}")
     try:
@@ -602,8 +570,8 @@ def simulate_clustered_interactions(
         raise ValueError(f"dtype must be one of float32, float64, uint8, bool, got {dtype}")
     if sampling not in _SAMPLING_METHODS:
         raise ValueError(f"sampling must be one of {_SAMPLING_METHODS}, got {sampling!r}")
-    block_size = _positive_int(block_size, "block_size")
-    rng = _rng(seed, "seed")
+    block_size = check_count(block_size, "block_size")
+    rng = as_generator(seed)
 
     # 1. clusters
     if np.isinf(cluster_concentration):
@@ -649,7 +617,7 @@ def simulate_clustered_interactions(
         if sampling == "gumbel":
             X[users] = _draw(weights, activity[users], rng, log_users[users])
         else:
-            X[users] = naive_sample_without_replacement(weights, activity[users], rng)
+            X[users] = _naive_sample_without_replacement(weights, activity[users], rng)
 
     return SimulatedInteractions(
         X=X,

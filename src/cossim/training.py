@@ -25,13 +25,23 @@ Import flow: this module imports :mod:`cossim.models` and
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
-from cossim._validation import as_matrix, check_nonnegative, check_rank
+from cossim._util import adam_update
+from cossim._validation import (
+    as_generator,
+    check_choice,
+    check_count,
+    check_factor_pair,
+    check_nonnegative,
+    check_positive,
+    check_rank,
+    check_shape,
+)
+from cossim.linalg import check_gram, gram_matrix
 from cossim.models import Factorization
 
 __all__ = ["GramDecomposition", "TrainingResult", "factorization_loss_and_gradients", "train_factorization"]
@@ -115,27 +125,15 @@ class GramDecomposition:
         ValueError
             If ``X`` is not a finite, non-empty 2-D real array.
         """
-        X = as_matrix(X, "X")
-        if np.count_nonzero(X) == np.count_nonzero(X == 1.0) and X.shape[0] < 2**24:
-            # 0/1 data: every partial sum is an integer below 2**24, so float32 is exact (and faster).
-            X32 = X.astype(np.float32)
-            G = (X32.T @ X32).astype(np.float64)
-        else:
-            G = X.T @ X
-        G = (G + G.T) / 2.0  # exactly symmetric, whatever the BLAS did
+        G = gram_matrix(X)  # exactly symmetric; exact in float32 for 0/1 data
+        # Every eigenpair: gradient descent runs in the full eigenbasis of G.
         values, vectors = np.linalg.eigh(G)
         values = np.maximum(values[::-1], 0.0)  # descending; rounding can leave tiny negatives
         vectors = np.ascontiguousarray(vectors[:, ::-1])
-        return cls(G, values, vectors, int(X.shape[0]))
+        return cls(G, values, vectors, int(np.shape(X)[0]))
 
 
 # --------------------------------------------------------------------------- losses and gradients
-
-
-def _check_objective(objective) -> str:
-    if not isinstance(objective, str) or objective not in OBJECTIVES:
-        raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
-    return objective
 
 
 def _products(G, A: np.ndarray, B: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -226,20 +224,10 @@ def factorization_loss_and_gradients(
     trace form subtracts large numbers: the loss carries an absolute rounding
     error of order ``eps * tr(G)``.
     """
-    G = as_matrix(G, "G")
-    p = G.shape[0]
-    if G.shape != (p, p):
-        raise ValueError(f"G must be a square matrix (X^T X), got shape {G.shape}")
-    if np.max(np.abs(G - G.T)) > 1e-10 * max(float(np.max(np.abs(G))), np.finfo(np.float64).tiny):
-        raise ValueError("G must be symmetric (it should be X^T X)")
-    A = as_matrix(A, "A")
-    B = as_matrix(B, "B")
-    if A.shape[0] != p:
-        raise ValueError(f"A must have {p} rows (the size of G), got shape {A.shape}")
-    if B.shape != A.shape:
-        raise ValueError(f"B must have the same shape as A {A.shape}, got shape {B.shape}")
+    G = check_gram(G)
+    A, B = check_factor_pair(A, B, G.shape[0], "the size of G")
     lam = check_nonnegative(lam, "lam")
-    objective = _check_objective(objective)
+    objective = check_choice(objective, OBJECTIVES, "objective")
     loss, grad_A, grad_B, _, _ = _loss_and_gradients(G, float(np.trace(G)), A, B, lam, objective)
     return loss, grad_A, grad_B
 
@@ -249,9 +237,7 @@ def factorization_loss_and_gradients(
 
 @dataclass(frozen=True, eq=False)
 class TrainingResult:
-    """What :func:`train_factorization` returns.
-
-    Used in ``chapters/training_dynamics.md`` ("What training picks").
+    """Returned by :func:`train_factorization`: the trained factors and the run's history.
 
     Attributes
     ----------
@@ -297,47 +283,13 @@ class TrainingResult:
 # --------------------------------------------------------------------------- input checks
 
 
-def _check_positive(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a real number, got {value!r}")
-    value = float(value)
-    if not (np.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be finite and > 0, got {value}")
-    return value
-
-
-def _check_count(value, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
-    if int(value) < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
-def _check_seed(seed) -> np.random.Generator:
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if isinstance(seed, bool) or not (seed is None or isinstance(seed, numbers.Integral)):
-        raise ValueError(f"seed must be an int, a numpy Generator or None, got {seed!r}")
-    if seed is not None and seed < 0:
-        raise ValueError(f"seed must be >= 0, got {seed}")
-    return np.random.default_rng(seed)
-
-
 def _check_init(init, p: int, k: int) -> tuple[np.ndarray, np.ndarray]:
-    if isinstance(init, Factorization):
-        A0, B0 = init.A, init.B
-    else:
+    if not isinstance(init, Factorization):
         try:
-            A0, B0 = init
+            init = Factorization(*init)
         except (TypeError, ValueError) as error:
-            raise ValueError("init must be a pair (A0, B0) of (p, k) arrays or a Factorization") from error
-        A0 = as_matrix(A0, "init")
-        B0 = as_matrix(B0, "init")
-    for which, array in (("A0", A0), ("B0", B0)):
-        if array.shape != (p, k):
-            raise ValueError(f"init must hold two arrays of shape ({p}, {k}), but {which} has shape {array.shape}")
-    return np.array(A0, dtype=np.float64), np.array(B0, dtype=np.float64)
+            raise ValueError(f"init must be a pair (A0, B0) of ({p}, {k}) arrays or a Factorization: {error}") from error
+    return check_shape(init.A, (p, k), "init"), check_shape(init.B, (p, k), "init")
 
 
 def _default_lr(objective: str, optimizer: str, sigma1_sq: float, lam: float, A0, B0, XA0_sq: float) -> float:
@@ -379,7 +331,7 @@ def train_factorization(
     atol: float = 0.0,
     init_scale: float | None = None,
     init=None,
-    seed: int | np.random.Generator | None = 0,
+    seed: int | np.random.Generator = 0,
     record_every: int = 1,
     callback: Callable[[int, np.ndarray, np.ndarray], None] | None = None,
     beta1: float = ADAM_BETA1,
@@ -465,7 +417,7 @@ def train_factorization(
         ``init``.
     init : (A0, B0) or Factorization, optional
         Start from these factors, each of shape (p, k), instead of a random start.
-    seed : int, numpy.random.Generator or None
+    seed : int or numpy.random.Generator
         Seed of the random start; ignored when ``init`` is given.
     record_every : int
         Record the imbalance drift (and call ``callback``) every this many
@@ -521,11 +473,10 @@ def train_factorization(
     p = gram.p
     k = check_rank(k, min(gram.n, p), "k")
     lam = check_nonnegative(lam, "lam")
-    objective = _check_objective(objective)
-    if not isinstance(optimizer, str) or optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
-    max_iter = _check_count(max_iter, "max_iter", 0)
-    record_every = _check_count(record_every, "record_every", 1)
+    objective = check_choice(objective, OBJECTIVES, "objective")
+    optimizer = check_choice(optimizer, OPTIMIZERS, "optimizer")
+    max_iter = check_count(max_iter, "max_iter", 0)
+    record_every = check_count(record_every, "record_every", 1)
     tol = check_nonnegative(tol, "tol")
     atol = check_nonnegative(atol, "atol")
     if callback is not None and not callable(callback):
@@ -534,15 +485,15 @@ def train_factorization(
         for name, value in (("beta1", beta1), ("beta2", beta2)):
             if check_nonnegative(value, name) >= 1.0:
                 raise ValueError(f"{name} must lie in [0, 1), got {value}")
-        eps = _check_positive(eps, "eps")
+        eps = check_positive(eps, "eps")
 
     if init is not None:
         if init_scale is not None:
             raise ValueError("init_scale must not be given together with init (init fixes the scale)")
         A0, B0 = _check_init(init, p, k)
     else:
-        init_scale = DEFAULT_INIT_SCALE if init_scale is None else _check_positive(init_scale, "init_scale")
-        rng = _check_seed(seed)
+        init_scale = DEFAULT_INIT_SCALE if init_scale is None else check_positive(init_scale, "init_scale")
+        rng = as_generator(seed)
         A0 = rng.standard_normal((p, k)) * (init_scale / np.sqrt(p))
         B0 = rng.standard_normal((p, k)) * (init_scale / np.sqrt(p))
 
@@ -550,13 +501,15 @@ def train_factorization(
         Q = gram.eigenvectors
         G = gram.eigenvalues  # diagonal in the eigenbasis
         A, B = Q.T @ A0, Q.T @ B0
-        to_items = lambda M: Q @ M  # noqa: E731
+
+        def to_items(M: np.ndarray) -> np.ndarray:
+            return Q @ M
     else:
         G = gram.matrix
-        A, B = A0.copy(), B0.copy()
-        to_items = lambda M: M  # noqa: E731
-    lr = None if lr is None else _check_positive(lr, "lr")
-    lr_end = None if lr_end is None else _check_positive(lr_end, "lr_end")
+        A, B = A0.copy(), B0.copy()  # updated in place by Adam
+        to_items = np.copy
+    lr = None if lr is None else check_positive(lr, "lr")
+    lr_end = None if lr_end is None else check_positive(lr_end, "lr_end")
     trace_G = float(np.sum(gram.eigenvalues)) if optimizer == "gd" else float(np.trace(gram.matrix))
 
     def evaluate(A: np.ndarray, B: np.ndarray):
@@ -601,15 +554,8 @@ def train_factorization(
                 A = A - step * grad_A
                 B = B - step * grad_B
             else:
-                m_A = beta1 * m_A + (1.0 - beta1) * grad_A
-                m_B = beta1 * m_B + (1.0 - beta1) * grad_B
-                v_A = beta2 * v_A + (1.0 - beta2) * (grad_A * grad_A)
-                v_B = beta2 * v_B + (1.0 - beta2) * (grad_B * grad_B)
-                step_hat = step * np.sqrt(1.0 - beta2**iteration) / (1.0 - beta1**iteration)
-                eps_hat = eps * np.sqrt(1.0 - beta2**iteration)
-                # = step * m_hat / (sqrt(v_hat) + eps) with the bias-corrected moments
-                A = A - step_hat * m_A / (np.sqrt(v_A) + eps_hat)
-                B = B - step_hat * m_B / (np.sqrt(v_B) + eps_hat)
+                adam_update(A, grad_A, m_A, v_A, iteration, step, beta1, beta2, eps)
+                adam_update(B, grad_B, m_B, v_B, iteration, step, beta1, beta2, eps)
         loss, grad_A, grad_B, imbalance, grad_norm = evaluate(A, B)
         if not (np.isfinite(loss) and np.isfinite(grad_norm)):
             raise RuntimeError(
