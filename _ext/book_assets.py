@@ -80,11 +80,20 @@ def _define_macros_for_latex(app: Sphinx, config) -> None:
     elements["preamble"] = elements.get("preamble", "") + definitions
 
 
-def _number_per_chapter_in_latex(app: Sphinx) -> None:
+def _number_theorems_per_chapter(app: Sphinx) -> None:
     # sphinx-jupyterbook-latex sets numfig_secnum_depth = 2 for books with parts (at
-    # builder-inited, default priority); this handler runs after it and restores the HTML's depth.
+    # builder-inited, default priority). Sphinx uses that depth twice: to number theorems and
+    # exercises while it reads (2 would print "Theorem 3.1.2", where the HTML shows "3.2"), and
+    # in the LaTeX writer, where 2 is what makes LaTeX restart figure and equation numbers in
+    # every chapter ("Fig. 3.1"). So: the HTML's depth while reading, 2 again for writing.
     if app.builder.format == "latex":
         app.config.numfig_secnum_depth = 1
+
+
+def _number_figures_per_chapter_in_latex(app: Sphinx, doctree, docname: str) -> None:
+    # The LaTeX builder resolves its one assembled document just before it creates the writer.
+    if app.builder.format == "latex":
+        app.config.numfig_secnum_depth = 2
 
 
 class _ExerciseReferencesInLatex(SphinxPostTransform):
@@ -154,7 +163,8 @@ def setup(app: Sphinx) -> dict:
     app.connect("config-inited", _use_local_mathjax)
     app.connect("config-inited", _define_macros_for_latex)
     app.connect("config-inited", _reading_times_as_substitutions)
-    app.connect("builder-inited", _number_per_chapter_in_latex, priority=900)
+    app.connect("builder-inited", _number_theorems_per_chapter, priority=900)  # after the LaTeX extension
+    app.connect("doctree-resolved", _number_figures_per_chapter_in_latex)
     app.add_post_transform(_ExerciseReferencesInLatex)
     # sphinx-book-theme builds its download buttons at priority 501: run before it.
     app.connect("html-page-context", _offer_executed_notebook, priority=400)

@@ -27,9 +27,10 @@ INSTALL_HINT = (
     "apt-get install -y texlive-xetex texlive-latex-extra texlive-fonts-recommended latexmk "
     "fonts-freefont-otf poppler-utils"
 )
-# Numbered blocks of sphinx-proof and sphinx-exercise as the HTML titles them ("Theorem 3.2").
+# Numbered blocks of sphinx-proof and sphinx-exercise as the HTML titles them ("Theorem 3.2"), and
+# figures as their captions number them ("Fig. 3.1").
 NUMBERED = re.compile(
-    r"\b(Theorem|Proposition|Lemma|Corollary|Definition|Remark|Example|Exercise) (\d+(?:\.\d+)+)"
+    r"\b(Theorem|Proposition|Lemma|Corollary|Definition|Remark|Example|Exercise|Fig\.) (\d+(?:\.\d+)+)"
 )
 
 
@@ -68,12 +69,19 @@ def test_every_chapter_title_is_in_the_pdf(pdf_text):
     assert missing == []
 
 
-def test_every_numbered_theorem_and_exercise_keeps_its_html_number(pdf_text):
+def test_every_numbered_theorem_exercise_and_figure_keeps_its_html_number(pdf_text):
     html_text = " ".join(html_main(page).get_text(" ") for page in expected_html()[1:])
     shown = {f"{kind} {number}" for kind, number in NUMBERED.findall(html_text)}
     assert shown, "the HTML shows no numbered theorem or exercise: the pattern is out of date"
     in_pdf = {f"{kind} {number}" for kind, number in NUMBERED.findall(pdf_text)}
     assert sorted(shown - in_pdf) == []
+
+
+def test_every_numbered_equation_keeps_its_html_number(pdf_text):
+    numbers = {eqno.get_text(strip=True) for page in expected_html()[1:] for eqno in html_main(page).select("span.eqno")}
+    numbers = {re.sub(r"[^\d.()]", "", number) for number in numbers}
+    assert numbers, "the HTML shows no numbered equation: the selector is out of date"
+    assert sorted(number for number in numbers if number not in pdf_text) == []
 
 
 def test_no_reference_is_left_unresolved(pdf_text):
