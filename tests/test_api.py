@@ -33,7 +33,7 @@ CHAPTERS = {path.name: path.read_text(encoding="utf-8") for path in (ROOT / "cha
 
 NUMERIC = ["datasets", "evaluation", "linalg", "metrics", "models", "relu_net", "remedies", "similarity",
            "simulate", "training"]
-SYMBOLIC = ["core", "gauge", "product_penalty", "factor_penalty", "training", "deep", "audit"]
+SYMBOLIC = ["core", "notation", "gauge", "product_penalty", "factor_penalty", "training", "deep", "audit"]
 AUDIT = "cossim.audit"  # AUDIT: owned by the audit work, see the module docstring
 
 MODULES = {f"cossim.{name}": cossim for name in NUMERIC}
@@ -131,6 +131,7 @@ CONTRACTS = {
     "cosine_similarity": (lambda: cossim.cosine_similarity(np.ones((2, 2)), np.ones((2, 3))), ValueError, "Z must"),
     # cossim.metrics
     "cluster_metrics": (lambda: cossim.cluster_metrics(_S(), [0, 0, 1], 1), ValueError, "clusters must"),
+    "within_between_means": (lambda: cossim.within_between_means(_S(), [0, 1]), ValueError, "clusters must"),
     "nearest_neighbours": (lambda: cossim.nearest_neighbours(_S(), 4), ValueError, "top must lie"),
     "neighbour_overlap": (lambda: cossim.neighbour_overlap(_S(), np.eye(3), 1), ValueError, "S2 must"),
     # cossim.simulate
@@ -203,6 +204,7 @@ CONTRACTS = {
     "factor_penalty_closed_form_check": (lambda: sym.factor_penalty_closed_form_check(a_squared="x"), ValueError,
                                          "a_squared must"),
     "factor_penalty_direction": None,  # takes no input
+    "relabel": (lambda: sym.relabel(sym.fixed_product_balance(), {"p": "1x"}), ValueError, "symbols must"),
     "factor_penalty_rotation_check": (lambda: sym.factor_penalty_rotation_check(sp.eye(3)), ValueError, "R must"),
     "factor_penalty_vs_product_family": None,  # takes no input
     "fixed_product_balance": None,  # takes no input

@@ -23,7 +23,13 @@ from cossim.evaluation import (
     split_per_user,
 )
 from cossim.linalg import check_gram, gram_matrix, gram_spectrum, top_spectrum, top_svd
-from cossim.metrics import ClusterMetricsResult, cluster_metrics, nearest_neighbours, neighbour_overlap
+from cossim.metrics import (
+    ClusterMetricsResult,
+    cluster_metrics,
+    nearest_neighbours,
+    neighbour_overlap,
+    within_between_means,
+)
 from cossim.models import (
     Factorization,
     effective_rank,
@@ -115,6 +121,7 @@ __all__ = [
     "cluster_metrics",
     "nearest_neighbours",
     "neighbour_overlap",
+    "within_between_means",
     "simulate_clustered_interactions",
     # training the factorization by gradient descent and Adam: cossim.training
     "GramDecomposition",

@@ -224,9 +224,8 @@ def gram_spectrum(G, k: int) -> tuple[np.ndarray, np.ndarray]:
 def top_svd(X, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The k largest singular values of ``X`` with their singular vectors.
 
-    Used in ``chapters/product_penalty.md`` and ``chapters/factor_penalty.md``:
-    every closed form of the book is written in the ``V_k`` and ``sigma_i``
-    returned here.
+    Used in ``chapters/product_penalty.md``; every closed form of the book is
+    written in the ``V_k`` and ``sigma_i`` returned here.
 
     Parameters
     ----------

@@ -4,7 +4,7 @@ The paper shows its Figure 1 as pictures only.  These scores put numbers on
 the pictures: for an item-item similarity ``S`` (p x p, e.g. a cosine matrix
 from :func:`cossim.item_similarity`) and the items' true clusters,
 
-* :func:`_within_between_means`: mean similarity of same-cluster and of
+* :func:`within_between_means`: mean similarity of same-cluster and of
   different-cluster pairs;
 * :func:`_cluster_auc`: the probability that a random same-cluster pair scores
   above a random different-cluster pair (ties count 1/2);
@@ -36,7 +36,7 @@ import numpy as np
 from cossim._util import top_indices
 from cossim._validation import as_array, as_matrix, check_rank
 
-__all__ = ["ClusterMetricsResult", "cluster_metrics", "nearest_neighbours", "neighbour_overlap"]
+__all__ = ["ClusterMetricsResult", "cluster_metrics", "nearest_neighbours", "neighbour_overlap", "within_between_means"]
 
 #: Relative tolerance of the symmetry check on ``S`` (cosine matrices from cossim are exactly symmetric).
 _SYMMETRY_TOLERANCE = 1e-10
@@ -107,10 +107,12 @@ def _auc(scores: np.ndarray, same: np.ndarray) -> float:
     return wins / (2.0 * positives.size * negatives.size)
 
 
-def _within_between_means(S, clusters) -> tuple[float, float]:
+def within_between_means(S, clusters) -> tuple[float, float]:
     """Mean similarity within clusters and between clusters, over off-diagonal pairs.
 
-    The reference for the ``within`` and ``between`` of :func:`cluster_metrics`.
+    Used in ``chapters/gauge_freedom.md`` and ``chapters/factor_penalty.md``, where only these
+    two means are needed; the reference for the ``within`` and ``between`` of
+    :func:`cluster_metrics`.
 
     Parameters
     ----------
@@ -136,7 +138,7 @@ def _within_between_means(S, clusters) -> tuple[float, float]:
 
     Examples
     --------
-    >>> _within_between_means([[1.0, 0.8, 0.1], [0.8, 1.0, 0.3], [0.1, 0.3, 1.0]], [0, 0, 1])
+    >>> within_between_means([[1.0, 0.8, 0.1], [0.8, 1.0, 0.3], [0.1, 0.3, 1.0]], [0, 0, 1])
     (0.8, 0.2)
     """
     S = _check_similarity(S, symmetric=True)
@@ -170,7 +172,7 @@ def _cluster_auc(S, clusters) -> float:
     Raises
     ------
     ValueError
-        As :func:`_within_between_means`.
+        As :func:`within_between_means`.
 
     Notes
     -----
@@ -358,7 +360,7 @@ class ClusterMetricsResult:
     Attributes
     ----------
     within, between : float
-        :func:`_within_between_means`.
+        :func:`within_between_means`.
     auc : float
         :func:`_cluster_auc`.
     precision : float
@@ -403,7 +405,7 @@ def cluster_metrics(S, clusters, top: int = 10) -> ClusterMetricsResult:
     Returns
     -------
     ClusterMetricsResult
-        The same numbers as :func:`_within_between_means`,
+        The same numbers as :func:`within_between_means`,
         :func:`_cluster_auc` and :func:`_precision_at_k`, from one pass over
         the pairs, plus the counts of undefined pairs and excluded items.
 

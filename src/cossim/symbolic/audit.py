@@ -69,7 +69,7 @@ def _audit_gauge(gamma: Any) -> tuple[sp.Matrix, sp.Matrix, sp.Matrix, tuple[sp.
 def audit_gauge_spectrum() -> Derivation:
     r"""Derive the spectrum of the audit's gauges and the exponent that whitens.
 
-    A DERIVATION, used in ``chapters/audit.md``. For item embeddings with thin
+    A derivation, used in ``chapters/audit.md``. For item embeddings with thin
     SVD :math:`B = P \Lambda Q^\top` (here ``k = 2``, ``Q`` the rotation by
     :math:`\theta`, :math:`\Lambda = \mathrm{diag}(\lambda_1, \lambda_2)`
     positive), sympy multiplies out :math:`M = Q \Lambda^\gamma Q^\top`,
@@ -154,7 +154,7 @@ def audit_gauge_spectrum() -> Derivation:
 def audit_gauge_check(user_gauge: sp.MatrixBase | None = None, p: int = 2) -> Derivation:
     r"""Check that :math:`(A M^{-\top}, B M)` has the product :math:`A B^\top`.
 
-    A CHECK, used in ``chapters/audit.md``. With the audit's gauge
+    A check, used in ``chapters/audit.md``. With the audit's gauge
     :math:`M = Q \Lambda^\gamma Q^\top` (``k = 2``, as in
     :func:`audit_gauge_spectrum`) and symbolic factors ``A, B`` of shape
     (p, 2), it multiplies out :math:`(A M^{-\top})(B M)^\top - A B^\top` and

@@ -216,7 +216,7 @@ def _as_sympy(obj: Any) -> Any:
 class Step:
     """One step of a derivation: a sentence of prose and the maths it shows.
 
-    Used in ``chapters/product_penalty.md`` and ``chapters/remedies.md``.
+    Used in ``chapters/remedies.md``.
 
     Parameters
     ----------
@@ -361,7 +361,7 @@ class Derivation:
 def rotation_matrix(theta: Any = THETA) -> sp.Matrix:
     r"""The 2 x 2 rotation by ``theta``, a generic orthogonal matrix for the examples.
 
-    Used in ``chapters/product_penalty.md`` and ``chapters/remedies.md``.
+    Used in ``chapters/remedies.md``.
 
     Parameters
     ----------

@@ -34,7 +34,7 @@ def _relu(z: Any) -> sp.Piecewise:
 def relu_rescaling_check(d: Any = None) -> Derivation:
     r"""Check :math:`\mathrm{relu}(d z) = d\,\mathrm{relu}(z)` for ``d > 0``, by cases.
 
-    A CHECK, used in ``chapters/deep_models.md``. With
+    A check, used in ``chapters/deep_models.md``. With
     :math:`\mathrm{relu}(z) = \max(0, z)` written as a ``Piecewise``, the two
     cases :math:`z = \epsilon > 0` and :math:`z = -\delta \le 0` cover every
     real ``z``; in each, sympy evaluates
@@ -79,7 +79,7 @@ def relu_network_rescaling_check(d: Sequence[Any] | None = None,
                                  outgoing: Sequence[Any] | None = None) -> Derivation:
     r"""Check that rescaling the hidden units of a 2-2-1 ReLU network keeps its function.
 
-    A CHECK, used in ``chapters/deep_models.md``. The network
+    A check, used in ``chapters/deep_models.md``. The network
     :math:`f(x) = \sum_j v_j\,\mathrm{relu}(z_j) + c` with pre-activations
     :math:`z_j = w_{1j} x_1 + w_{2j} x_2 + b_j` has symbolic weights. Unit ``j``
     gets incoming weights and bias times :math:`d_j` and outgoing weight
@@ -173,7 +173,7 @@ def relu_network_rescaling_check(d: Sequence[Any] | None = None,
 def weight_decay_unit_balance() -> Derivation:
     r"""Derive the scale that weight decay picks on one hidden unit's rescaling orbit.
 
-    A DERIVATION, used in ``chapters/deep_models.md``. Rescaling a hidden
+    A derivation, used in ``chapters/deep_models.md``. Rescaling a hidden
     unit by ``d > 0`` turns its squared incoming norm ``a`` (weights and
     bias) into :math:`d^2 a` and its squared outgoing norm ``b`` into
     :math:`b / d^2`, so the weight-decay penalty on the orbit is

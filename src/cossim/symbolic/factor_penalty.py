@@ -105,7 +105,7 @@ def _nonnegative_quadratic_minimiser(
 def fixed_product_balance() -> Derivation:
     r"""Derive that :math:`p^2 + q^2` with :math:`pq = t` fixed is least at :math:`p^2 = q^2 = |t|`.
 
-    A DERIVATION, used in ``chapters/factor_penalty.md`` (the balance at the
+    A derivation, used in ``chapters/factor_penalty.md`` (the balance at the
     optimum of objective (2) and of the weight-decay variant). Only
     :math:`p^2` matters, so take ``p > 0``; with :math:`q = t/p`, solving
     :math:`g'(p) = 0` for :math:`g(p) = p^2 + t^2/p^2` gives
@@ -190,7 +190,7 @@ def _penalised_direction(
 def factor_penalty_direction() -> Derivation:
     r"""Derive the minimiser of objective (2) along one direction: soft-thresholding.
 
-    A DERIVATION, used in ``chapters/factor_penalty.md``. Minimises
+    A derivation, used in ``chapters/factor_penalty.md``. Minimises
     :math:`f(p, q) = (\sigma - p q)^2 + \lambda (p^2 + q^2)`: the balance
     :math:`p^2 = q^2 = |t|` at fixed product (:func:`fixed_product_balance`),
     the sign argument (:math:`t \ge 0`), then the convex quadratic
@@ -225,7 +225,7 @@ def factor_penalty_direction() -> Derivation:
 def weight_decay_direction() -> Derivation:
     r"""Derive the minimiser of the weight-decay variant along one direction.
 
-    A DERIVATION, used in ``chapters/factor_penalty.md``. The variant
+    A derivation, used in ``chapters/factor_penalty.md``. The variant
     :math:`\|X - X A B^\top\|^2 + \lambda(\|A\|^2 + \|B\|^2)` decouples into
     :math:`f(a, b) = \sigma^2 (1 - a b)^2 + \lambda (a^2 + b^2)`. The same route
     as :func:`factor_penalty_direction` gives the balance :math:`a^2 = b^2`
@@ -254,7 +254,7 @@ def weight_decay_direction() -> Derivation:
 def factor_penalty_closed_form_check(a_squared: Any = None, b_squared: Any = None) -> Derivation:
     r"""Check the closed form (6) of objective (2) against the one-direction minimiser.
 
-    A CHECK, used in ``chapters/factor_penalty.md``. It does not derive the
+    A check, used in ``chapters/factor_penalty.md``. It does not derive the
     *structure* of the minimiser: that ``A = V \dMat(a)`` and
     ``B = V \dMat(b)`` share the right singular vectors of ``X`` is the
     chapter's theorem (proved there with von Neumann's trace inequality), and
@@ -334,7 +334,7 @@ def factor_penalty_closed_form_check(a_squared: Any = None, b_squared: Any = Non
 def factor_penalty_rotation_check(R: sp.MatrixBase | None = None) -> Derivation:
     r"""Check that ``(A R, B R)`` with ``R`` orthogonal leaves objective (2) unchanged.
 
-    A CHECK, used in ``chapters/factor_penalty.md`` (uniqueness up to
+    A check, used in ``chapters/factor_penalty.md`` (uniqueness up to
     rotation). For symbolic 2 x 2 ``X``, ``A``, ``B`` it simplifies the
     changes in :math:`\|X A\|^2`, :math:`\|B\|^2` and :math:`A B^\top` to zero.
 
@@ -380,7 +380,7 @@ def factor_penalty_rotation_check(R: sp.MatrixBase | None = None) -> Derivation:
 def factor_penalty_balance() -> Derivation:
     r"""Derive which diagonal rescaling objective (2) prefers: the balanced one.
 
-    A DERIVATION, used in ``chapters/factor_penalty.md``. Rescaling column j
+    A derivation, used in ``chapters/factor_penalty.md``. Rescaling column j
     of ``X A`` by ``d`` and of ``B`` by ``1/d`` keeps the product but turns that
     column's penalty into :math:`u x + y/u` with :math:`u = d^2`,
     :math:`x = \|(XA)_{:j}\|^2`, :math:`y = \|B_{:j}\|^2`. Solving the
@@ -430,7 +430,7 @@ def factor_penalty_balance() -> Derivation:
 def factor_penalty_vs_product_family() -> Derivation:
     r"""Derive what objective (2) shares with the family of minimisers of objective (1).
 
-    A DERIVATION, used in ``chapters/factor_penalty.md``. Along one direction a
+    A derivation, used in ``chapters/factor_penalty.md``. Along one direction a
     member of the family of (1) with diagonal gauge ``d`` has squared column
     norms :math:`\sigma^2 s\,u` (users, the rows of ``X A D``) and :math:`s/u`
     (items, the rows of ``B D^{-1}``), where :math:`u = d^2` and

@@ -43,7 +43,7 @@ def gauge_invariance_check(
 ) -> Derivation:
     r"""Check that regauging the factors leaves the product unchanged.
 
-    A CHECK, used in ``chapters/gauge_freedom.md``. For symbolic factors
+    A check, used in ``chapters/gauge_freedom.md``. For symbolic factors
     ``A, B`` of shape (p, k) it computes :math:`(A G)(B H)^\top - A B^\top`
     with :math:`H = G^{-\top}` by default, and simplifies it to the zero matrix.
 
@@ -117,7 +117,7 @@ def cosine_depends_on_scale(
 ) -> Derivation:
     r"""Derive :math:`\frac{d}{dt}\cos(Da, Db)` for :math:`D = \mathrm{diag}(1, t)`, t > 0.
 
-    A DERIVATION, used in ``chapters/gauge_freedom.md``. With symbolic vectors
+    A derivation, used in ``chapters/gauge_freedom.md``. With symbolic vectors
     the factored derivative is
     :math:`t\,(a_2 b_2 t^2 - a_1 b_1)(a_1 b_2 - a_2 b_1)^2 / (\dots)^{3/2}`:
     it vanishes identically only when ``a`` and ``b`` are parallel.
@@ -182,7 +182,7 @@ def two_vector_cosine_range(
 ) -> Derivation:
     r"""Derive the exact range of :math:`\cos(Da, Db)` over :math:`D = \mathrm{diag}(1, t)`, t > 0.
 
-    A DERIVATION, used in ``chapters/gauge_freedom.md`` for its worked example.
+    A derivation, used in ``chapters/gauge_freedom.md`` for its worked example.
     It derives the closed form of the cosine as a function of the scale ratio
     ``t``, its one-sided limits at ``t -> 0+`` and ``t -> oo`` (``sp.limit``),
     its critical points (``sp.solve`` of the derivative) and, from these, the
@@ -283,7 +283,7 @@ def two_vector_cosine_range(
 def positive_vectors_cosine_range() -> Derivation:
     r"""Derive the range of :math:`\cos(Da, Db)`, :math:`D = \mathrm{diag}(1, t)`, a, b > 0.
 
-    A DERIVATION, used in ``chapters/gauge_freedom.md`` (the general statement
+    A derivation, used in ``chapters/gauge_freedom.md`` (the general statement
     behind :func:`two_vector_cosine_range`). For ``a, b`` with positive
     coordinates, both limits (``t -> 0+``, ``t -> oo``) are 1, the only
     critical point is :math:`t^2 = a_1 b_1 / (a_2 b_2)`, and there the cosine
@@ -350,7 +350,7 @@ def gauge_for_correlation(
 
     Used in ``chapters/gauge_freedom.md`` for the theorem "with k = p every
     positive-definite correlation matrix is the item-item cosine matrix of some
-    exact minimiser of (1)". A DERIVATION of the gauge followed by a CHECK of
+    exact minimiser of (1)". A derivation of the gauge followed by a check of
     the result: with :math:`C = L L^\top` (Cholesky), it solves
     :math:`B H = L` for the unknown item gauge :math:`H = G^{-\top}` (so
     :math:`H = B^{-1} L`), and then checks that the regauged item embeddings

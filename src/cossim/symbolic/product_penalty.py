@@ -45,7 +45,7 @@ __all__ = [
 def product_penalty_direction() -> Derivation:
     r"""Derive the minimiser of objective (1) along one singular direction.
 
-    A DERIVATION, used in ``chapters/product_penalty.md``. In the basis of the
+    A derivation, used in ``chapters/product_penalty.md``. In the basis of the
     right singular vectors objective (1) decouples into
     :math:`f(w) = \sigma^2 (1 - w)^2 + \lambda w^2`; solving :math:`f'(w) = 0`
     gives the shrinkage :math:`w^* = \sigma^2 / (\sigma^2 + \lambda)`, and
@@ -86,7 +86,7 @@ def product_penalty_direction() -> Derivation:
 def product_penalty_completed_square() -> Derivation:
     r"""Complete the square in objective (1) along one direction and derive its constant.
 
-    A DERIVATION, used in ``chapters/product_penalty.md`` (why Eckart-Young
+    A derivation, used in ``chapters/product_penalty.md`` (why Eckart-Young
     keeps the top k directions). Reads the coefficients of the quadratic
     :math:`f(w) = \sigma^2 (1 - w)^2 + \lambda w^2`, builds
     :math:`(\sqrt{\alpha}\, w + \beta / (2 \sqrt{\alpha}))^2` from them, and derives the
@@ -148,7 +148,7 @@ def symmetric_split_check(
 ) -> Derivation:
     r"""Check that the symmetric split (5) multiplies back to :math:`V \mathrm{diag}(s) V^\top`.
 
-    A CHECK, used in ``chapters/product_penalty.md``.
+    A check, used in ``chapters/product_penalty.md``.
 
     Parameters
     ----------
@@ -205,7 +205,7 @@ def cosine_formula_check(
 ) -> Derivation:
     r"""Check the formulas for cosines under the gauge ``D`` against direct computation.
 
-    A CHECK, used in ``chapters/product_penalty.md``. Under the gauge ``D`` the
+    A check, used in ``chapters/product_penalty.md``. Under the gauge ``D`` the
     users are the rows of :math:`Y D` (with :math:`Y = X A`) and the items the
     rows of :math:`B D^{-1}`. The notes' formulas are
 
@@ -302,7 +302,7 @@ def cosine_formula_check(
 def full_rank_item_identity_check(D: sp.MatrixBase | None = None) -> Derivation:
     r"""Check that with :math:`D = \mathrm{diag}(s)^{1/2}` every item is similar only to itself.
 
-    A CHECK, used in ``chapters/product_penalty.md`` (the table of special
+    A check, used in ``chapters/product_penalty.md`` (the table of special
     gauges, full-rank case). With ``B = V diag(sqrt(s))``, ``V`` the rotation
     by ``theta`` and the default gauge, the item embeddings :math:`B D^{-1}`
     simplify to ``V`` and their cosine matrix to the identity.
@@ -346,7 +346,7 @@ def full_rank_item_identity_check(D: sp.MatrixBase | None = None) -> Derivation:
 def full_rank_user_raw_check(D: sp.MatrixBase | None = None, n: int = 3) -> Derivation:
     r"""Check that with :math:`D = \mathrm{diag}(s)^{-1/2}` user cosines are raw cosines of X.
 
-    A CHECK, used in ``chapters/product_penalty.md`` (the table of special
+    A check, used in ``chapters/product_penalty.md`` (the table of special
     gauges, full-rank case). With ``A = V diag(sqrt(s))`` (``V`` the rotation
     by ``theta``) and a symbolic ``X`` (n x 2), the user embeddings
     :math:`X A D` simplify to :math:`X V` and, ``V`` being orthogonal, their
@@ -398,7 +398,7 @@ def full_rank_user_raw_check(D: sp.MatrixBase | None = None, n: int = 3) -> Deri
 def low_rank_row_norms() -> Derivation:
     r"""Derive the row norms and cosines of :math:`V_k` for p = 2, k = 1.
 
-    A DERIVATION, used in ``chapters/product_penalty.md`` as the low-rank
+    A derivation, used in ``chapters/product_penalty.md`` as the low-rank
     contrast to :func:`full_rank_item_identity_check`. With :math:`V_k` the
     first column of the rotation by ``theta``, the rows have norms
     :math:`|\cos\theta|` and :math:`|\sin\theta|` (not 1 in general), and the

@@ -77,7 +77,7 @@ def _matrix_is_zero(expr: Any) -> bool:
 def imbalance_dynamics(objective: str = "product") -> Derivation:
     r"""Derive how the imbalance :math:`C = A^\top A - B^\top B` moves under training.
 
-    A DERIVATION, used in ``chapters/training_dynamics.md`` ("What training
+    A derivation, used in ``chapters/training_dynamics.md`` ("What training
     picks"). With matrix symbols ``X`` (n x p), ``A`` and ``B`` (p x k) of any
     size, sympy differentiates the objective (a sum of traces) with respect to
     ``A`` and ``B``, forms :math:`N = A^\top \nabla_A L - (\nabla_B L)^\top B`,
@@ -190,7 +190,7 @@ def imbalance_conservation_check(objective: str = "product", n: int = 2, p: int 
                                  k: int = 2) -> Derivation:
     r"""Check entry by entry that gradient flow on (1) conserves :math:`A^\top A - B^\top B`.
 
-    A CHECK, used in ``chapters/training_dynamics.md``, independent of the
+    A check, used in ``chapters/training_dynamics.md``, independent of the
     matrix calculus of :func:`imbalance_dynamics`: with explicit symbolic
     matrices ``X`` (n x p), ``A`` and ``B`` (p x k) it writes the objective as
     a polynomial in their entries, takes every partial derivative with
@@ -265,7 +265,7 @@ def imbalance_conservation_check(objective: str = "product", n: int = 2, p: int 
 def balanced_minimizer_gauge() -> Derivation:
     r"""Derive that a balanced minimiser of (1) is the symmetric split up to rotation.
 
-    A DERIVATION, used in ``chapters/training_dynamics.md``. Every minimiser
+    A derivation, used in ``chapters/training_dynamics.md``. Every minimiser
     of (1) is :math:`(A_{(1)} G, B_{(1)} G^{-\top})` with
     :math:`A_{(1)}^\top A_{(1)} = B_{(1)}^\top B_{(1)} = S = \mathrm{diag}(s_i)`,
     so its imbalance is :math:`G^\top S G - G^{-1} S G^{-\top}`. Sympy first
@@ -326,7 +326,7 @@ def balanced_minimizer_gauge() -> Derivation:
 def imbalance_gauge_one_direction() -> Derivation:
     r"""Derive the gauge that a conserved imbalance :math:`\delta` selects in one direction.
 
-    A DERIVATION, used in ``chapters/training_dynamics.md``. Along one
+    A derivation, used in ``chapters/training_dynamics.md``. Along one
     direction a minimiser of (1) has :math:`a b = s` (the shrinkage, fixed by
     the closed form), and gradient flow keeps :math:`a^2 - b^2 = \delta` from
     the start. Sympy solves the two equations for :math:`u = a^2 > 0` and
@@ -381,7 +381,7 @@ def imbalance_gauge_one_direction() -> Derivation:
 def factor_penalty_rescaling_check(power: Any = sp.Rational(1, 2)) -> Derivation:
     r"""Check that rescaling the data maps the minimisers of (2) as :math:`(\sqrt c A, B/\sqrt c)`.
 
-    A CHECK, used in ``chapters/training_dynamics.md`` (why objective (2) may
+    A check, used in ``chapters/training_dynamics.md`` (why objective (2) may
     be trained on ``X / c`` with penalty ``lam / c``). With explicit symbolic
     2 x 2 ``X``, ``A``, ``B`` and ``c > 0`` it simplifies, term by term, the
     difference between objective (2) on ``X / c`` with penalty ``lam / c`` at
