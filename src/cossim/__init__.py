@@ -55,24 +55,13 @@ from cossim.remedies import (
     standardise_columns,
     train_cosine_model,
 )
-
-
-def __getattr__(name):
-    # cossim.audit is also a command, `python -m cossim.audit`: importing it here would make runpy
-    # warn that the module was imported before it ran, so its public names are loaded on first use.
-    if name in ("NeighbourStability", "neighbour_stability"):
-        import cossim.audit
-
-        return getattr(cossim.audit, name)
-    raise AttributeError(f"module 'cossim' has no attribute {name!r}")
-
-
-from cossim.training import (  # noqa: E402  (kept next to its __all__ entries)
+from cossim.training import (
     GramDecomposition,
     TrainingResult,
     factorization_loss_and_gradients,
     train_factorization,
 )
+from cossim.audit import NeighbourStabilityResult, audit_verdict, gauge_free_items, neighbour_stability
 
 __version__ = "0.1.0"
 
@@ -105,7 +94,9 @@ __all__ = [
     "train_factorization",
     # real data and the gauge audit: cossim.datasets and cossim.audit
     "MovieRatings",
-    "NeighbourStability",
+    "NeighbourStabilityResult",
+    "audit_verdict",
+    "gauge_free_items",
     "load_movielens_100k",
     "neighbour_stability",
     "read_recbole_movies",

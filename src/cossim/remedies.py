@@ -34,6 +34,7 @@ import scipy.linalg
 import scipy.optimize
 
 from cossim._validation import as_matrix, check_nonnegative, check_rank
+from cossim.audit import gauge_free_items
 from cossim.linalg import _fix_signs, _gram
 from cossim.models import Factorization
 
@@ -641,8 +642,8 @@ def projected_item_similarity(f: Factorization, X=None, space: str = "weights", 
         middle = XA.T @ XA
     else:
         raise ValueError('X (or gram) is needed for space="predictions"')
-    middle = (middle + middle.T) / 2.0
-    return _cosines_from_gram(B @ middle @ B.T)
+    E = gauge_free_items(B, user_gram=(middle + middle.T) / 2.0)  # E E^T = B middle B^T
+    return _cosines_from_gram(E @ E.T)
 
 
 # --------------------------------------------------------------------------- remedy 3: normalise first
