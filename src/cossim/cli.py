@@ -28,6 +28,7 @@ import argparse
 import json
 import platform
 import sys
+import textwrap
 import zipfile
 from pathlib import Path
 
@@ -36,6 +37,7 @@ import numpy as np
 from cossim.audit import (
     DEFAULT_GAMMAS,
     EXACT_LIMIT,
+    FLAT_SPREAD,
     NeighbourStabilityResult,
     audit_verdict,
     neighbour_stability,
@@ -50,6 +52,13 @@ PROG = "cossim-audit"
 
 #: Width of a label in the side-by-side neighbour lists.
 _LABEL_WIDTH = 30
+
+#: Width of the report's sentences (the tables are narrower).
+_TEXT_WIDTH = 78
+
+
+def _wrap(text: str) -> list[str]:
+    return textwrap.wrap(text, _TEXT_WIDTH, subsequent_indent="  ", break_on_hyphens=False)
 
 
 class _InputError(Exception):
@@ -155,7 +164,7 @@ def load_table(path: Path, *, what: str = "items", array: str | None = None) -> 
         return _check_npy_array(loaded, path, what), None, "npy"
     if magic[:4] == b"PK\x03\x04":
         try:
-            with np.load(path, allow_pickle=False) as archive:
+            with open(path, "rb") as handle, np.load(handle, allow_pickle=False) as archive:
                 names = list(archive.files)
                 if array is None:
                     if len(names) != 1:
@@ -229,18 +238,18 @@ def _short(text: str, width: int = _LABEL_WIDTH) -> str:
 
 
 def _spectrum_lines(result: NeighbourStabilityResult, k: int) -> list[str]:
-    return [
+    return _wrap(
         f"Spectrum of B: the largest singular value is {result.spread:.2f} times the smallest nonzero one "
         f"(rank {result.rank} of {k}); effective rank {result.effective_rank:.1f}. "
-        "A flat spectrum (ratio below 2) leaves the family below little to move.",
-    ]
+        f"A flat spectrum (ratio below {FLAT_SPREAD:g}) leaves the family below little to move."
+    )
 
 
 def _table_lines(result: NeighbourStabilityResult) -> list[str]:
     sampled = result.mode == "sampled"
     lines = [
-        f"Mean overlap of each item's top-{result.top} list under B_gamma = B Q Lambda^gamma Q^T "
-        "(B = P Lambda Q^T) with its list under B (gamma = 0). These gauges change no score U B^T.",
+        *_wrap(f"Mean overlap of each item's top-{result.top} list under B_gamma = B Q Lambda^gamma Q^T "
+               "(B = P Lambda Q^T) with its list under B (gamma = 0). These gauges change no score U B^T."),
         "",
         f"{'gamma':>8}  {'mean overlap':>12}  " + (f"{'95% interval':>15}  " if sampled else "")
         + f"{'nearest neighbour changed':>25}",
@@ -259,7 +268,10 @@ def _listing_lines(result, labels, listed, chosen) -> list[str]:
     if not listed:
         return []
     overlap = result.item_overlap
-    title = "The chosen items" if chosen else f"The {len(listed)} least stable items"
+    if chosen:
+        title = "The chosen items" if len(listed) > 1 else "The chosen item"
+    else:
+        title = f"The {len(listed)} least stable items" if len(listed) > 1 else "The least stable item"
     lines = ["", f"{title} (overlap averaged over the gammas):"]
     for item in listed:
         value = overlap[result.position(item)]
@@ -273,9 +285,10 @@ def _gauge_free_lines(result, users_name, labels, listed) -> list[str]:
     interval = f" (95% interval {low:.3f} - {high:.3f})" if result.mode == "sampled" else ""
     lines = [
         "",
-        f"Gauge-free neighbours, from the users' table {users_name} ({result.n_users:,} rows): cosines of the "
-        "rows of B (U^T U)^(1/2), the same in every gauge. Each item's raw-cosine top-"
-        f"{result.top} list shares on average {result.mean_gauge_free_overlap:.3f} of its gauge-free list{interval}.",
+        *_wrap(f"Gauge-free neighbours, from the users' table {users_name} ({result.n_users:,} rows): cosines of "
+               "the rows of B (U^T U)^(1/2), the same in every gauge. Each item's raw-cosine top-"
+               f"{result.top} list shares on average {result.mean_gauge_free_overlap:.3f} of its gauge-free "
+               f"list{interval}."),
     ]
     for item in listed:
         row = result.position(item)
@@ -298,15 +311,16 @@ def _report(result, *, source, k, labels, listed, chosen, users_name, note, audi
     scope = {"exact": "every item audited",
              "sampled": f"a uniform sample of {audited:,} query items against all items",
              "items": f"{audited} chosen item(s) against all items"}[result.mode]
-    lines = [f"Audit of {p:,} items x {k} dimensions from {source}: top {result.top} neighbours by cosine, {scope}."]
+    lines = _wrap(f"Audit of {p:,} items x {k} dimensions from {source}: top {result.top} neighbours by cosine, "
+                  f"{scope}.")
     if note:
-        lines.append(note)
+        lines += _wrap(note)
     lines += ["", *_spectrum_lines(result, k), "", *_table_lines(result)]
     lines += _listing_lines(result, labels, listed, chosen)
     if result.gauge_free_neighbours is not None:
         lines += _gauge_free_lines(result, users_name, labels, listed)
     row, statement = audit_verdict(result)
-    lines += ["", f"verdict [{row}]: {statement}"]
+    lines += ["", *_wrap(f"verdict [{row}]: {statement}")]
     return "\n".join(lines)
 
 
