@@ -436,6 +436,20 @@ def test_tiling_the_items_never_changes_the_result(monkeypatch, block_size, widt
     np.testing.assert_array_equal(tiled.reference_neighbours, whole.reference_neighbours)
 
 
+@pytest.mark.parametrize("sample", [None, 20])
+def test_tiles_with_all_maps_in_one_pass_give_the_same_result(monkeypatch, sample):
+    # A generous budget but narrow tiles: every map shares each pass, queries read directly.
+    rng = np.random.default_rng(20)
+    B = _random_embeddings(rng, 47, 6, duplicates=True, zero_rows=3)
+    users = rng.standard_normal((9, 6))
+    whole = neighbour_stability(B, top=5, gammas=[-1.0, 0.4, 1.0], users=users, sample=sample)
+    monkeypatch.setattr(cossim.audit, "_tile_width", lambda p, block_size: 6)
+    tiled = neighbour_stability(B, top=5, gammas=[-1.0, 0.4, 1.0], users=users, sample=sample)
+    assert tiled.tile_width == 6
+    np.testing.assert_array_equal(tiled.neighbours, whole.neighbours)
+    np.testing.assert_array_equal(tiled.gauge_free_neighbours, whole.gauge_free_neighbours)
+
+
 def test_tiled_search_agrees_with_brute_force(monkeypatch):
     rng = np.random.default_rng(22)
     B = _random_embeddings(rng, 60, 5, duplicates=True, zero_rows=2)

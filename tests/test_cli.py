@@ -92,7 +92,7 @@ def test_users_print_gauge_free_lists_next_to_raw_ones(items, users, labels, cap
         assert f"Film número {item}: {shared} of 10 shared" in out
         for rank, (raw, free) in enumerate(zip(result.reference_neighbours[item], result.gauge_free_neighbours[item]),
                                            start=1):
-            assert f"{rank:>4}  {'Film número ' + str(raw):<30}  Film número {free}" in out
+            assert f"{rank:>4}  {'Film número ' + str(raw):<34}  Film número {free}" in out
     assert "verdict [gauge-free]:" in out
 
 

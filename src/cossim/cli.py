@@ -51,7 +51,7 @@ DEFAULT_SAMPLE = 2000
 PROG = "cossim-audit"
 
 #: Width of a label in the side-by-side neighbour lists.
-_LABEL_WIDTH = 30
+_LABEL_WIDTH = 34
 
 #: Width of the report's sentences (the tables are narrower).
 _TEXT_WIDTH = 78
@@ -241,7 +241,8 @@ def _spectrum_lines(result: NeighbourStabilityResult, k: int) -> list[str]:
     return _wrap(
         f"Spectrum of B: the largest singular value is {result.spread:.2f} times the smallest nonzero one "
         f"(rank {result.rank} of {k}); effective rank {result.effective_rank:.1f}. "
-        f"A flat spectrum (ratio below {FLAT_SPREAD:g}) leaves the family below little to move."
+        f"A ratio below {FLAT_SPREAD:g} (a flat spectrum) leaves the gauges of the table below little room "
+        "to move."
     )
 
 

@@ -661,29 +661,45 @@ def _search(B, name, query_items, prepare, maps, top, block_size, width, progres
 
     Returns one int64 array (s, top) per map, rows of -1 for queries that are
     invalid under that map.  The maps work row by row, so the queries'
-    embeddings (computed once) equal, bit for bit, the same items' embeddings
-    in whichever tile they are read.
+    embeddings equal, bit for bit, the same items' embeddings in whichever
+    tile they are read.  With one tile (all items at once) each map is
+    embedded once and its queries taken from it; otherwise as many maps as
+    :data:`MEMORY_BUDGET` allows share each pass over the tiles.
     """
-    p = B.shape[0]
+    p, k = B.shape
     s = query_items.size
-    context = prepare(_read(B, query_items, None, name))
-    queries = [item_map.embed(context) for item_map in maps]
-    queries32 = [Q.astype(np.float32) for Q in queries]
-    del context
+    starts = range(0, p, width)
     values = [np.full((s, top), -np.inf) for _ in maps]
     indices = [np.full((s, top), p, dtype=np.int64) for _ in maps]  # index p: after every real one
     rows_valid = [np.flatnonzero(item_map.valid[query_items]) for item_map in maps]
-    starts = range(0, p, width)
     total, done = len(starts) * len(maps), 0
-    for start in starts:
-        stop = min(start + width, p)
-        context = prepare(_read(B, start, stop, name))
+
+    def search(j, E, start, Q, Q32):
+        nonlocal done
+        _search_tile(Q, Q32, E, start, query_items, rows_valid[j], maps[j].valid[start : start + E.shape[0]],
+                     top, block_size, values[j], indices[j])
+        done += 1
+        if progress is not None:
+            progress(done / total)
+
+    if len(starts) == 1:
+        context = prepare(_read(B, 0, p, name))
         for j, item_map in enumerate(maps):
-            _search_tile(queries[j], queries32[j], item_map.embed(context), start, query_items, rows_valid[j],
-                         item_map.valid[start:stop], top, block_size, values[j], indices[j])
-            done += 1
-            if progress is not None:
-                progress(done / total)
+            E = item_map.embed(context)
+            Q = E[query_items]
+            search(j, E, 0, Q, Q.astype(np.float32))
+            del E, Q
+    else:
+        per_map = max(1, MEMORY_BUDGET // max(1, 12 * s * k))  # float64 and float32 queries per map
+        for first in range(0, len(maps), per_map):
+            group = range(first, min(first + per_map, len(maps)))
+            queries = _query_embeddings(B, name, query_items, prepare, [maps[j] for j in group], width)
+            queries32 = [Q.astype(np.float32) for Q in queries]
+            for start in starts:
+                context = prepare(_read(B, start, min(start + width, p), name))
+                for position, j in enumerate(group):
+                    search(j, maps[j].embed(context), start, queries[position], queries32[position])
+            del queries, queries32
 
     results = []
     for j in range(len(maps)):
@@ -695,6 +711,28 @@ def _search(B, name, query_items, prepare, maps, top, block_size, width, progres
         lists[invalid] = -1
         results.append(lists)
     return results
+
+
+def _query_embeddings(B, name, query_items, prepare, maps, width) -> list[np.ndarray]:
+    """The query items' rows under each map: read directly when few, else tile by tile."""
+    p, k = B.shape
+    s = query_items.size
+    if 32 * s * k <= MEMORY_BUDGET:  # the rows, their context (unit, F, G) and one embedding
+        context = prepare(_read(B, query_items, None, name))
+        return [item_map.embed(context) for item_map in maps]
+    queries = [None] * len(maps)
+    for start in range(0, p, width):
+        stop = min(start + width, p)
+        lo, hi = np.searchsorted(query_items, [start, stop])
+        if lo == hi:
+            continue
+        context = prepare(_read(B, start, stop, name))
+        for position, item_map in enumerate(maps):
+            E = item_map.embed(context)
+            if queries[position] is None:
+                queries[position] = np.empty((s, E.shape[1]))
+            queries[position][lo:hi] = E[query_items[lo:hi] - start]
+    return queries
 
 
 def _shared_counts(first: np.ndarray, second: np.ndarray) -> np.ndarray:
