@@ -180,9 +180,9 @@ _QR_ROWS = 4096
 class NeighbourStabilityResult:
     """How each audited item's top cosine neighbours change under the gauges ``B -> B Q Lambda^gamma Q^T``.
 
-    Used in ``chapters/audit.md`` and by :mod:`cossim.cli`; returned by
-    :func:`neighbour_stability`.  Arrays are read-only.  Row ``j`` of every
-    per-item array refers to item ``items[j]``.
+    Returned by :func:`neighbour_stability` (whose docstring names the
+    chapters that read these fields) and read by :mod:`cossim.cli`.  Arrays
+    are read-only.  Row ``j`` of every per-item array refers to item ``items[j]``.
 
     Attributes
     ----------
@@ -594,8 +594,13 @@ def _merge(values, indices, rows, cand_rows, cand_values, cand_indices, top) -> 
     indices[targets] = all_indices[chosen]
 
 
-def _search_tile(Q, Q32, E, start, query_items, rows_valid, valid_columns, top, block_size, values, indices):
-    """Merge the candidates of one tile of items (unit rows ``E``, items ``start...``) into the lists."""
+def _search_tile(Q, Q32, E, start, query_items, rows_valid, valid_columns, top, block_size, values, indices,
+                 workspace=None):
+    """Merge the candidates of one tile of items (unit rows ``E``, items ``start...``) into the lists.
+
+    ``workspace``: a flat float32 array of at least ``block_size * (c + _MAX_CHUNK)`` entries, reused
+    from tile to tile (a fresh block of this size each time costs page faults); allocated if None.
+    """
     c, d = E.shape
     # |float32 cosine - float64 cosine| <= (d + 2) 2^-24 (1 + tiny) for unit rows, in any summation
     # order; twice that covers the float64 rounding too.  Cut-offs are lowered by 2 * margin.
@@ -609,12 +614,14 @@ def _search_tile(Q, Q32, E, start, query_items, rows_valid, valid_columns, top, 
     E32T[:, :c] = E.T
     invalid_columns = np.flatnonzero(~valid_columns)
     offsets = np.arange(chunk) * n_chunks
-    buffer = np.empty((min(block_size, rows_valid.size), width), dtype=np.float32)
+    needed = min(block_size, rows_valid.size) * width
+    if workspace is None or workspace.size < needed:
+        workspace = np.empty(needed, dtype=np.float32)
 
     for begin in range(0, rows_valid.size, block_size):
         rows = rows_valid[begin : begin + block_size]
         b = rows.size
-        S = buffer[:b]
+        S = workspace[: b * width].reshape(b, width)
         np.matmul(Q32[rows], E32T, out=S)
         S[:, c:] = -np.inf  # the padding
         if invalid_columns.size:
@@ -673,11 +680,12 @@ def _search(B, name, query_items, prepare, maps, top, block_size, width, progres
     indices = [np.full((s, top), p, dtype=np.int64) for _ in maps]  # index p: after every real one
     rows_valid = [np.flatnonzero(item_map.valid[query_items]) for item_map in maps]
     total, done = len(starts) * len(maps), 0
+    workspace = np.empty(min(block_size, s) * (min(width, p) + _MAX_CHUNK), dtype=np.float32)
 
     def search(j, E, start, Q, Q32):
         nonlocal done
         _search_tile(Q, Q32, E, start, query_items, rows_valid[j], maps[j].valid[start : start + E.shape[0]],
-                     top, block_size, values[j], indices[j])
+                     top, block_size, values[j], indices[j], workspace)
         done += 1
         if progress is not None:
             progress(done / total)
