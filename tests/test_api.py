@@ -223,7 +223,7 @@ CONTRACTS = {
     "audit_gauge_check": (lambda: sym.audit_gauge_check(p=0), ValueError, "p must be"),
     "audit_gauge_spectrum": None,  # takes no input
     # AUDIT: cossim.audit (as it is today; not required, see the module docstring)
-    "neighbour_stability": (lambda: cossim.neighbour_stability(NAN), ValueError, "B must be finite"),
+    "neighbour_stability": (lambda: cossim.neighbour_stability(np.full((20, 3), np.nan)), ValueError, "B must be finite"),
 }
 
 PUBLIC_FUNCTIONS = sorted({name for module_name, name, obj in PUBLIC

@@ -7,6 +7,7 @@ in ``__all__``; this package re-exports all of them (the symbolic layer from
 :mod:`cossim.symbolic`, which is imported on its own).
 """
 
+from cossim.audit import NeighbourStabilityResult, audit_verdict, gauge_free_items, neighbour_stability
 from cossim.datasets import (
     MOVIELENS_100K_SHA256,
     MovieRatings,
@@ -78,17 +79,6 @@ from cossim.training import (
     factorization_loss_and_gradients,
     train_factorization,
 )
-
-
-def __getattr__(name):
-    # cossim.audit is also a command, `python -m cossim.audit`: importing it here would make runpy
-    # warn that the module was imported before it ran, so its public names are loaded on first use.
-    if name in ("NeighbourStability", "neighbour_stability"):
-        import cossim.audit
-
-        return getattr(cossim.audit, name)
-    raise AttributeError(f"module 'cossim' has no attribute {name!r}")
-
 
 __version__ = "0.1.0"
 
@@ -164,7 +154,9 @@ __all__ = [
     "select_lambda",
     "shared_neighbours",
     "split_per_user",
-    # the gauge audit: cossim.audit (loaded on first use, see __getattr__)
-    "NeighbourStability",
+    # the gauge audit: cossim.audit (its command line is cossim.cli)
+    "NeighbourStabilityResult",
+    "audit_verdict",
+    "gauge_free_items",
     "neighbour_stability",
 ]

@@ -29,6 +29,8 @@ def unit_rows(Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     >>> zero
     array([False,  True])
     """
+    if Y.shape[1] == 0:  # rows of no entries: all of them zero
+        return Y.copy(), np.ones(Y.shape[0], dtype=bool)
     scale = np.max(np.abs(Y), axis=1)
     zero = scale == 0.0
     safe_scale = np.where(zero, 1.0, scale)

@@ -294,11 +294,11 @@ def _precision_at_k(S, clusters, top: int = 10) -> float:
     return _precision(_neighbours(S, top), clusters)[0]
 
 
-def neighbour_overlap(S1, S2, top: int = 10, *, k: int | None = None) -> float:
+def neighbour_overlap(S1, S2, top: int = 10) -> float:
     """Mean fraction of shared nearest neighbours between two similarity matrices.
 
     Used in the later chapters (``chapters/training_dynamics.md``,
-    ``chapters/movielens.md``, ``chapters/remedies.md``) to measure how much a
+    ``chapters/movielens.md``, ``chapters/remedies.md``, ``chapters/audit.md``) to measure how much a
     change of gauge or of penalty changes what a recommender would show as
     "similar items".
 
@@ -309,9 +309,6 @@ def neighbour_overlap(S1, S2, top: int = 10, *, k: int | None = None) -> float:
         undefined entry, the diagonals are ignored.
     top : int, default 10
         Number of neighbours, ``1 <= top <= p - 1``.
-    k : int, optional, keyword only
-        The former name of ``top``, still accepted because ``chapters/audit.md``
-        passes it; give one of the two.
 
     Returns
     -------
@@ -333,10 +330,6 @@ def neighbour_overlap(S1, S2, top: int = 10, *, k: int | None = None) -> float:
     if S2.shape != S1.shape:
         raise ValueError(f"S2 must have the same shape as S1 {S1.shape}, got {S2.shape}")
     p = S1.shape[0]
-    if k is not None:
-        if top != 10:
-            raise ValueError(f"k must not be given together with top (k is the former name of top), got k={k!r}")
-        top = check_rank(k, p - 1, "k")
     top = check_rank(top, p - 1, "top")
     first, second = _neighbours(S1, top), _neighbours(S2, top)
     rows = np.flatnonzero((first[:, 0] >= 0) & (second[:, 0] >= 0))

@@ -45,6 +45,7 @@ from cossim._validation import (
     check_shape,
     check_symmetric,
 )
+from cossim.audit import gauge_free_items
 from cossim.linalg import check_gram
 from cossim.models import Factorization
 
@@ -605,8 +606,8 @@ def projected_item_similarity(factorization: Factorization, X=None, space: str =
         middle = XA.T @ XA
     else:
         raise ValueError('X (or gram) is needed for space="predictions"')
-    middle = (middle + middle.T) / 2.0
-    return _cosines_from_gram(B @ middle @ B.T)
+    E = gauge_free_items(B, user_gram=(middle + middle.T) / 2.0)  # E E^T = B middle B^T
+    return _cosines_from_gram(E @ E.T)
 
 
 # --------------------------------------------------------------------------- remedy 3: normalise first
