@@ -137,4 +137,11 @@ __all__ = [
     "user_item_similarity",
     "user_similarity",
     "weight_decay_loss",
+    "TwoSidedModelResult",
+    "train_two_sided_model",
+    "two_sided_loss_and_gradients",
 ]
+
+from cossim.remedies import TwoSidedModelResult  # noqa: E402  (the two-sided sphere model)
+from cossim.remedies import train_two_sided_model  # noqa: E402
+from cossim.remedies import two_sided_loss_and_gradients  # noqa: E402
