@@ -204,6 +204,12 @@ CONTRACTS = {
     "factor_penalty_closed_form_check": (lambda: sym.factor_penalty_closed_form_check(a_squared="x"), ValueError,
                                          "a_squared must"),
     "factor_penalty_direction": None,  # takes no input
+    "train_two_sided_model": (lambda: cossim.train_two_sided_model(np.ones((3, 2)), 1, 0.0), ValueError, "tau must"),
+    "two_sided_loss_and_gradients": (
+        lambda: cossim.two_sided_loss_and_gradients(np.ones((3, 2)), np.ones((2, 1)), np.ones((2, 1)), np.inf),
+        ValueError,
+        "tau must",
+    ),
     "relabel": (lambda: sym.relabel(sym.fixed_product_balance(), {"p": "1x"}), ValueError, "symbols must"),
     "factor_penalty_rotation_check": (lambda: sym.factor_penalty_rotation_check(sp.eye(3)), ValueError, "R must"),
     "factor_penalty_vs_product_family": None,  # takes no input

@@ -61,6 +61,7 @@ from cossim.relu_net import (
 )
 from cossim.remedies import (
     CosineModelResult,
+    TwoSidedModelResult,
     cosine_model_loss_and_gradients,
     inverse_propensity_weights,
     normalize_rows,
@@ -70,6 +71,8 @@ from cossim.remedies import (
     sphere_regauge,
     standardize_columns,
     train_cosine_model,
+    train_two_sided_model,
+    two_sided_loss_and_gradients,
 )
 from cossim.similarity import cosine_similarity
 from cossim.simulate import SimulatedInteractions, simulate_clustered_interactions
@@ -129,6 +132,9 @@ __all__ = [
     "sphere_regauge",
     "standardize_columns",
     "train_cosine_model",
+    "TwoSidedModelResult",
+    "train_two_sided_model",
+    "two_sided_loss_and_gradients",
     # a small ReLU autoencoder: cossim.relu_net
     "ReluNetParams",
     "ReluNetResult",

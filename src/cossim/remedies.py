@@ -42,6 +42,7 @@ from cossim._validation import (
     check_nonnegative,
     check_positive,
     check_rank,
+    check_real,
     check_shape,
     check_symmetric,
 )
@@ -60,6 +61,10 @@ __all__ = [
     "sphere_regauge",
     "standardize_columns",
     "train_cosine_model",
+    # both sides on the sphere
+    "TwoSidedModelResult",
+    "train_two_sided_model",
+    "two_sided_loss_and_gradients",
 ]
 
 #: Relative tolerance for "rows of unit length" and for the sphere constraint ``diag(B M B^T) = 1``.
@@ -727,3 +732,317 @@ def inverse_propensity_weights(X, exponent: float, *, preserve_norm: bool = True
         column_norms2 = np.sum(np.asarray(X, dtype=np.float64) ** 2, axis=0)
         w = w * np.sqrt(column_norms2.sum() / np.sum(w * w * column_norms2))
     return w
+
+
+# --------------------------------------------------------------------------- remedy 1, both sides on the sphere
+#
+# The two-sided reading of "train with respect to cosine similarity": users and items are both
+# normalised and the score is a scaled cosine, tau N(X A) N(B)^T, as in contrastive training.
+# Appended as new functions; the one-sided model above is left as it is.
+
+
+def _check_data_rows(X: np.ndarray) -> None:
+    """``ValueError`` naming ``X`` if a user has no interactions (a zero row has no direction)."""
+    empty = np.flatnonzero(~np.any(X != 0, axis=1))
+    if empty.size:
+        raise ValueError(
+            f"X must have no zero rows (row {int(empty[0])} is zero, so its user embedding X A has no direction)"
+        )
+
+
+def _two_sided_terms(X, norm2_X, A, B, tau):
+    """Loss ``||X - tau U Y^T||^2`` and its gradients in ``A``, ``B``, ``tau`` (unchecked).
+
+    ``U = N(X A)``, ``Y = N(B)``.  Returns ``(loss, grad_A, grad_B, grad_tau, c, q, U, Y)`` with
+    ``c = <X, U Y^T>`` and ``q = ||U Y^T||^2``; ``loss`` is ``inf`` if a row of ``X A`` is zero.
+    """
+    Z = X @ A
+    z_norms = np.sqrt(np.einsum("ij,ij->i", Z, Z))
+    b_norms = np.sqrt(np.einsum("ij,ij->i", B, B))
+    if np.any(z_norms == 0.0) or np.any(b_norms == 0.0):
+        return np.inf, None, None, None, None, None, None, None
+    U = Z / z_norms[:, None]
+    Y = B / b_norms[:, None]
+    XY = X @ Y  # n x k
+    XtU = X.T @ U  # p x k
+    UtU = U.T @ U
+    YtY = Y.T @ Y
+    c = float(np.sum(U * XY))  # <X, U Y^T>
+    q = float(np.sum(UtU * YtY))  # ||U Y^T||_F^2
+    loss = norm2_X - 2.0 * tau * c + tau * tau * q
+    grad_U = 2.0 * tau * (tau * (U @ YtY) - XY)
+    grad_Y = 2.0 * tau * (tau * (Y @ UtU) - XtU)
+    radial_U = np.einsum("ij,ij->i", grad_U, U)
+    grad_Z = (grad_U - radial_U[:, None] * U) / z_norms[:, None]
+    radial_Y = np.einsum("ij,ij->i", grad_Y, Y)
+    grad_B = (grad_Y - radial_Y[:, None] * Y) / b_norms[:, None]
+    grad_A = X.T @ grad_Z
+    grad_tau = 2.0 * (tau * q - c)
+    return loss, grad_A, grad_B, grad_tau, c, q, U, Y
+
+
+def two_sided_loss_and_gradients(X, A, B, tau: float) -> tuple[float, np.ndarray, np.ndarray, float]:
+    """Loss and gradients of the two-sided sphere model ``X ~ tau N(X A) N(B)^T``.
+
+    Derived in ``chapters/remedies.md`` ("Remedies, measured"): the second
+    reading of the paper's remedy 1, "train with respect to cosine
+    similarity", in which users *and* items are normalised, so that every
+    score is ``tau`` times a user-item cosine (as in contrastive training),
+
+        L(A, B, tau) = ||X - tau N(X A) N(B)^T||_F^2,
+
+    where ``N`` scales every row to unit length.  With ``U = N(X A)``,
+    ``Y = N(B)``, ``c = <X, U Y^T>`` and ``q = ||U Y^T||_F^2``,
+    ``L = ||X||_F^2 - 2 tau c + tau^2 q``.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, p)
+        Data, users by items; no row may be zero.
+    A : array_like, shape (p, k)
+        Encoder; the user embeddings are the rows of ``N(X A)``.  No row of
+        ``X A`` may be zero.
+    B : array_like, shape (p, k)
+        Unnormalised item parameters; the item embeddings are the rows of
+        ``N(B)``.  No row may be zero.
+    tau : float
+        The scale of the scores (finite; any sign).
+
+    Returns
+    -------
+    loss : float
+    grad_A : ndarray, shape (p, k)
+        ``X^T`` times the gradient through the normalisation of the rows of
+        ``X A`` (:func:`normalize_rows_vjp`) of ``dL/dU = 2 tau (tau U Y^T Y - X Y)``.
+    grad_B : ndarray, shape (p, k)
+        :func:`normalize_rows_vjp` of ``dL/dY = 2 tau (tau Y U^T U - X^T U)``.
+    grad_tau : float
+        ``2 (tau q - c)``; zero at ``tau = c / q``, the best scale for given
+        embeddings.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` is not a finite 2-D real array or has a zero row (naming
+        ``X``); ``A`` or ``B`` is not a finite ``p x k`` array (naming it);
+        ``B`` or ``X A`` has a zero row (naming ``B`` or ``A``); or ``tau``
+        is not a finite real number (naming ``tau``).
+
+    Notes
+    -----
+    Cost ``O(n p k)``: unlike the one-sided model, the normalisation of the
+    users does not pass through ``X^T X``.
+    """
+    X = as_matrix(X, "X")
+    _check_data_rows(X)
+    p = X.shape[1]
+    A = as_matrix(A, "A")
+    B = as_matrix(B, "B")
+    if A.shape[0] != p or A.ndim != 2:
+        raise ValueError(f"A must have {p} rows (one per item, the columns of X), got shape {A.shape}")
+    if B.shape != A.shape:
+        raise ValueError(f"B must have the same shape as A {A.shape}, got shape {B.shape}")
+    tau = check_real(tau, "tau")
+    _check_no_zero_rows(B, "B")
+    if np.any(np.einsum("ij,ij->i", X @ A, X @ A) == 0.0):
+        raise ValueError("A must give every user a direction: a row of X A is zero")
+    loss, grad_A, grad_B, grad_tau, *_ = _two_sided_terms(X, float(np.sum(X * X)), A, B, float(tau))
+    return float(loss), grad_A, grad_B, float(grad_tau)
+
+
+@dataclass(frozen=True, eq=False)
+class TwoSidedModelResult:
+    """What :func:`train_two_sided_model` returns.
+
+    Used in ``chapters/remedies.md`` ("Remedies, measured").
+
+    Attributes
+    ----------
+    A : ndarray, shape (p, k)
+        Encoder, scaled so that the rows of ``X A`` have mean length 1 (the
+        model does not see the scale of ``A``).
+    item_embeddings : ndarray, shape (p, k)
+        ``Y = N(B)``, unit rows: their dot products are the item-item cosines.
+    user_embeddings : ndarray, shape (n, k)
+        ``U = N(X A)``, unit rows.
+    tau : float
+        The fixed scale of the scores ``tau U Y^T``.
+    loss : float
+        ``||X - tau U Y^T||_F^2``.
+    loss_history : ndarray, shape (n_iter + 1,)
+        The loss at the start and after every iteration.
+    grad_norm : float
+        Frobenius norm of the gradient of ``loss / ||X||_F^2`` with respect to
+        ``(A, B)`` at the returned ``A`` and at ``B = Y`` (unit rows).
+    n_iter : int
+        Iterations of L-BFGS taken.
+    converged : bool
+        Whether every entry of that gradient is at most ``tol`` in absolute
+        value at the returned point (L-BFGS's gradient test); a stop on
+        ``max_iter``, on a failed line search or on a step that no longer
+        lowers the loss is not convergence.
+    message : str
+        L-BFGS's own account of why it stopped.
+    """
+
+    A: np.ndarray
+    item_embeddings: np.ndarray
+    user_embeddings: np.ndarray
+    tau: float
+    loss: float
+    loss_history: np.ndarray
+    grad_norm: float
+    n_iter: int
+    converged: bool
+    message: str
+
+    def __post_init__(self) -> None:
+        for array in (self.A, self.item_embeddings, self.user_embeddings, self.loss_history):
+            array.setflags(write=False)
+
+
+def train_two_sided_model(
+    X,
+    k: int,
+    tau: float,
+    *,
+    init=None,
+    seed: int | np.random.Generator = 0,
+    max_iter: int = 20_000,
+    tol: float = 1e-9,
+) -> TwoSidedModelResult:
+    """Train the two-sided sphere model ``X ~ tau N(X A) N(B)^T`` at a fixed ``tau``.
+
+    Derived and used in ``chapters/remedies.md`` ("Remedies, measured").  The
+    loss is that of :func:`two_sided_loss_and_gradients` with ``tau`` held
+    fixed, as the temperature of contrastive training usually is; it is
+    minimised over ``(A, B)`` by L-BFGS, divided by ``||X||_F^2`` so that the
+    tolerance is relative.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, p)
+        Data, users by items; no row may be zero.
+    k : int
+        Number of latent dimensions, ``1 <= k <= p``.
+    tau : float
+        The scale of the scores, ``tau > 0``: every score ``tau cos(u, i)``
+        lies in ``[-tau, tau]``.
+    init : Factorization, optional
+        Starting ``A`` and ``B`` (for example a gauge of a minimiser of
+        objective (1)); no row of ``B`` or ``X A`` may be zero.  Default:
+        standard normal entries drawn with ``seed``.
+    seed : int or numpy.random.Generator, default 0
+        Seed of the random start; ignored when ``init`` is given.
+    max_iter : int, default 20000
+        Largest number of L-BFGS iterations.
+    tol : float, default 1e-9
+        Stop when every entry of the gradient of ``loss / ||X||_F^2`` is at
+        most ``tol`` in absolute value (L-BFGS's ``gtol``); ``tol > 0``.  There
+        is no stop on a small decrease of the loss.
+
+    Returns
+    -------
+    TwoSidedModelResult
+
+    Raises
+    ------
+    ValueError
+        For a bad ``X`` (naming ``X``), ``k`` outside ``1..p``, ``tau`` not
+        finite and positive, an ``init`` that is not a Factorization of shape
+        ``(p, k)`` or gives a zero row (naming ``init``), ``max_iter < 1``,
+        ``tol`` not finite and positive, or a bad ``seed``.
+
+    Notes
+    -----
+    ``N(X A)`` and ``N(B)`` do not change when ``A`` is multiplied by a
+    positive number or a row of ``B`` is, so the start is rescaled (rows of
+    ``X A`` of mean length 1, rows of ``B`` of length 1) before the first
+    iteration; the model is the same.  Each iteration costs ``O(n p k)``.
+    """
+    X = np.array(as_matrix(X, "X"), dtype=np.float64)
+    _check_data_rows(X)
+    n, p = X.shape
+    k = check_rank(k, p, "k")
+    tau = check_positive(tau, "tau")
+    max_iter = check_count(max_iter, "max_iter")
+    tol = check_positive(tol, "tol")
+    if init is None:
+        rng = as_generator(seed)
+        A0 = rng.standard_normal((p, k))
+        B0 = rng.standard_normal((p, k))
+    elif isinstance(init, Factorization):
+        if init.A.shape != (p, k):
+            raise ValueError(f"init must have factors of shape ({p}, {k}), got {init.A.shape}")
+        A0, B0 = np.array(init.A, dtype=np.float64), np.array(init.B, dtype=np.float64)
+    else:
+        raise ValueError(f"init must be a cossim.Factorization or None, got {type(init).__name__}")
+    _check_no_zero_rows(B0, "init")
+    z_norms = np.linalg.norm(X @ A0, axis=1)
+    if np.any(z_norms == 0.0):
+        raise ValueError("init must give every user a direction: a row of X A is zero")
+    A0 = A0 / z_norms.mean()
+    B0 = normalize_rows(B0)
+
+    norm2_X = float(np.sum(X * X))
+    size = p * k
+
+    def objective(flat: np.ndarray) -> tuple[float, np.ndarray]:
+        A, B = flat[:size].reshape(p, k), flat[size:].reshape(p, k)
+        loss, grad_A, grad_B, *_ = _two_sided_terms(X, norm2_X, A, B, tau)
+        if not np.isfinite(loss):
+            return np.inf, np.zeros_like(flat)
+        return loss / norm2_X, np.concatenate([grad_A.ravel(), grad_B.ravel()]) / norm2_X
+
+    def rescaled(A, B):
+        """The same model with rows of ``X A`` of mean length 1 and unit rows of ``B``."""
+        return A / np.linalg.norm(X @ A, axis=1).mean(), normalize_rows(B)
+
+    def largest_gradient(A, B) -> float:
+        """Largest entry of the gradient of ``loss / ||X||^2`` at the rescaled point."""
+        _, grad_A, grad_B, *_ = _two_sided_terms(X, norm2_X, A, B, tau)
+        return max(float(np.max(np.abs(grad_A))), float(np.max(np.abs(grad_B)))) / norm2_X
+
+    # The loss does not see the scale of A or of a row of B, but the gradient does (it shrinks as
+    # they grow), so the gradient test is made at the rescaled point, and L-BFGS is restarted from
+    # there if it stopped on its own gradient test in other units.
+    A, B = A0, B0
+    history = [objective(np.concatenate([A.ravel(), B.ravel()]))[0] * norm2_X]
+
+    def record(intermediate_result) -> None:
+        history.append(float(intermediate_result.fun) * norm2_X)
+
+    n_iter, message = 0, ""
+    while True:
+        outcome = scipy.optimize.minimize(
+            objective,
+            np.concatenate([A.ravel(), B.ravel()]),
+            jac=True,
+            method="L-BFGS-B",
+            callback=record,
+            options={"maxiter": max_iter - n_iter, "maxfun": 2 * max_iter, "ftol": 0.0, "gtol": tol,
+                     "maxcor": 20},
+        )
+        n_iter += int(outcome.nit)
+        message = str(outcome.message)
+        A, B = rescaled(outcome.x[:size].reshape(p, k), outcome.x[size:].reshape(p, k))
+        converged = largest_gradient(A, B) <= tol
+        # Restart only after a stop on L-BFGS's own gradient test that made progress.
+        if converged or n_iter >= max_iter or outcome.status != 0 or outcome.nit == 0:
+            break
+        if "PROJECTED GRADIENT" not in message.upper():
+            break
+    loss, grad_A, grad_B, _, _, _, U, Y = _two_sided_terms(X, norm2_X, A, B, tau)
+    grad_norm = float(np.sqrt(np.sum(grad_A**2) + np.sum(grad_B**2))) / norm2_X
+    return TwoSidedModelResult(
+        A=A,
+        item_embeddings=Y,
+        user_embeddings=U,
+        tau=tau,
+        loss=float(loss),
+        loss_history=np.array(history, dtype=np.float64),
+        grad_norm=grad_norm,
+        n_iter=n_iter,
+        converged=bool(converged),
+        message=message,
+    )
