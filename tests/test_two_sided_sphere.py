@@ -13,11 +13,11 @@ from cossim import (
     TwoSidedModelResult,
     fit_product_penalty,
     normalize_rows,
+    remedies,
     sphere_gauge_directions,
     train_two_sided_model,
     two_sided_loss_and_gradients,
 )
-from cossim import remedies
 
 
 @pytest.fixture(scope="module")
