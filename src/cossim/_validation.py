@@ -71,13 +71,19 @@ def check_rank(k, upper: int, name: str = "k") -> int:
     return int(k)
 
 
-def check_nonnegative(value, name: str) -> float:
-    """Return ``value`` as a finite float >= 0, or raise ``ValueError`` naming ``name``."""
+def check_real(value, name: str) -> float:
+    """Return ``value`` as a finite float, or raise ``ValueError`` naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"{name} must be a real number, got {value!r}")
     value = float(value)
     if not np.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value}")
+    return value
+
+
+def check_nonnegative(value, name: str) -> float:
+    """Return ``value`` as a finite float >= 0, or raise ``ValueError`` naming ``name``."""
+    value = check_real(value, name)
     if value < 0:
         raise ValueError(f"{name} must be >= 0, got {value}")
     return value
