@@ -22,6 +22,21 @@ from cossim.evaluation import (
     shared_neighbours,
     split_per_user,
 )
+from cossim.explorers import (
+    REFERENCE_GAMMA,
+    FilmExplorerData,
+    SimulationExplorerData,
+    SimulationState,
+    diagonal_factor_loss,
+    diagonal_product_loss,
+    even_subsample,
+    factor_weights,
+    film_explorer_data,
+    film_neighbours,
+    product_gauge_weights,
+    simulation_explorer_data,
+    simulation_state,
+)
 from cossim.linalg import check_gram, gram_matrix, gram_spectrum, top_spectrum, top_svd
 from cossim.metrics import (
     ClusterMetricsResult,
@@ -164,6 +179,20 @@ __all__ = [
     "select_lambda",
     "shared_neighbours",
     "split_per_user",
+    # the data and numbers of the interactive explorers: cossim.explorers
+    "REFERENCE_GAMMA",
+    "FilmExplorerData",
+    "SimulationExplorerData",
+    "SimulationState",
+    "diagonal_factor_loss",
+    "diagonal_product_loss",
+    "even_subsample",
+    "factor_weights",
+    "film_explorer_data",
+    "film_neighbours",
+    "product_gauge_weights",
+    "simulation_explorer_data",
+    "simulation_state",
     # the gauge audit: cossim.audit (loaded on first use, see __getattr__)
     "NeighbourStability",
     "neighbour_stability",
