@@ -12,6 +12,12 @@ are the same version):
 2. each page whose body contains the explorers' marker gets ``<script>`` tags for them, with
    relative paths, so the site works from a server and from a folder opened as ``file://``.
    Pages without an explorer load nothing more.
+
+The static figure that stands in for an explorer in print and without JavaScript (a figure of
+class ``cossim-explorer-static``, hidden by the explorer's output when JavaScript runs) gets
+``loading="lazy"`` on its image: a browser running scripts fetches a lazy image only when it
+comes near the viewport, which a ``display: none`` image never does, so the hidden figure costs
+no download; without scripts, lazy loading is off (HTML standard) and the figure loads as usual.
 """
 
 from __future__ import annotations
@@ -19,12 +25,15 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
 
 # Written by cossim.interactive around every explorer (its EXPLORER_MARKER); spelled out here so
 # that the build does not import the library.
 MARKER = "data-cossim-explorer"
+# cossim.interactive's STATIC_CLASS: the figure that stands in for an explorer.
+STATIC_CLASS = "cossim-explorer-static"
 BUNDLES = ("bokeh", "bokeh-widgets")
 
 
@@ -57,6 +66,15 @@ def _add_bokehjs(app: Sphinx, pagename: str, templatename, context, doctree) -> 
         app.add_js_file(f"{_target(version)}/{name}.min.js")
 
 
+def _lazy_static_figures(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    if app.builder.format != "html":
+        return
+    for figure in doctree.findall(nodes.figure):
+        if STATIC_CLASS in figure["classes"]:
+            for image in figure.findall(nodes.image):
+                image["loading"] = "lazy"  # written as <img loading="lazy"> by the HTML5 writer
+
+
 def _copy_bokehjs(app: Sphinx, exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
@@ -70,5 +88,6 @@ def _copy_bokehjs(app: Sphinx, exception: Exception | None) -> None:
 def setup(app: Sphinx) -> dict:
     _bokeh()  # fail at start-up, not after a long build
     app.connect("html-page-context", _add_bokehjs)
+    app.connect("doctree-resolved", _lazy_static_figures)
     app.connect("build-finished", _copy_bokehjs)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -24,8 +24,8 @@ from cossim.audit import (
     DEFAULT_GAMMAS,
     FLAT_SPREAD,
     NeighbourStabilityResult,
+    _default_block_size,  # private: its memory budget is tested here
     audit_verdict,
-    default_block_size,
     gauge_free_items,
     neighbour_stability,
 )
@@ -199,7 +199,7 @@ def test_block_size_never_changes_the_result():
     for other in results[1:]:
         np.testing.assert_array_equal(other.neighbours, results[0].neighbours)
         np.testing.assert_array_equal(other.overlaps, results[0].overlaps)
-    assert results[-1].block_size == default_block_size(37) == 37
+    assert results[-1].block_size == _default_block_size(37) == 37
     assert results[-2].block_size == 37  # clipped to p
 
 
@@ -354,12 +354,12 @@ def test_memory_stays_far_below_the_full_cosine_matrix():
 def test_default_block_size_respects_the_memory_budget():
     for p in (2, 100, 20_000, 65_536, 65_537, 10**6):
         for queries in (None, 1, 2000):
-            size = default_block_size(p, queries)
+            size = _default_block_size(p, queries)
             width = cossim.audit._tile_width(p, size)
             assert 1 <= size <= (p if queries is None else queries) and 1 <= width <= p
             assert size * width * cossim.audit._BYTES_PER_ENTRY <= cossim.audit.MEMORY_BUDGET
-    assert cossim.audit._tile_width(20_000, default_block_size(20_000)) == 20_000  # one tile: no merging
-    assert default_block_size(10**6, 2000) == 2000 and cossim.audit._tile_width(10**6, 2000) == 8388
+    assert cossim.audit._tile_width(20_000, _default_block_size(20_000)) == 20_000  # one tile: no merging
+    assert _default_block_size(10**6, 2000) == 2000 and cossim.audit._tile_width(10**6, 2000) == 8388
 
 
 def test_exported_from_the_package():

@@ -199,40 +199,59 @@ def test_simulation_explorer_data_rejects_bad_input():
 # --------------------------------------------------------------------------- explorer 2
 
 
-def test_film_explorer_data_labels_picker_and_single_precision():
+def test_film_explorer_data_carries_the_rated_films_by_label_in_single_precision():
     X = _data(9, n=50, p=12)
     X[:, 3] = 0
-    X[:2, 3] = 1  # two ratings: not pickable at min_ratings = 5
+    X[:2, 3] = 1  # two ratings: not carried at min_ratings = 5
     labels = [f"film {j}" for j in range(12)]
     labels[7] = "film 1"  # a duplicate label
+    labels[5] = "film 3"  # the label of the film that is not carried: no id needed
     data = film_explorer_data(X, labels, 4, 2.0, ids=np.arange(12) + 100, min_ratings=5)
     assert isinstance(data, FilmExplorerData) and data.k == 4
-    assert data.V.dtype == np.float32
-    assert len(set(data.labels)) == 12 and data.labels[1] == "film 1 [id 101]" and data.labels[7] == "film 1 [id 107]"
-    assert 3 not in data.picker and data.ratings[3] == 2
-    assert [data.labels[j] for j in data.picker] == sorted((data.labels[j] for j in data.picker), key=str.casefold)
+    assert data.n_films == 12 and data.min_ratings == 5
+    assert 3 not in data.films and sorted(data.films.tolist()) == [j for j in range(12) if j != 3]
+    assert data.V.dtype == np.float32 and data.V.shape == (11, 4)
+    label = dict(zip(data.films.tolist(), data.labels))
+    assert len(set(data.labels)) == 11
+    assert label[1] == "film 1 [id 101]" and label[7] == "film 1 [id 107]" and label[5] == "film 3"
+    assert list(data.labels) == sorted(data.labels, key=str.casefold)
+    counts = np.count_nonzero(X, axis=0)
+    assert np.array_equal(data.ratings, counts[data.films]) and np.all(data.ratings >= 5)
     sigma, V = top_spectrum(X, 4)
     assert np.allclose(data.sigma, sigma) and data.lam == 2.0
     assert np.allclose(data.shrinkage, sigma**2 / (sigma**2 + 2.0))
-    assert np.array_equal(data.V, V.astype(np.float32))
+    assert np.array_equal(data.V, V[data.films].astype(np.float32))
+    assert all(data.row_of(int(j)) == row for row, j in enumerate(data.films))
 
 
 def test_film_neighbours_match_cossim_within_the_single_precision_bound():
     rng = np.random.default_rng(10)
     X = (rng.random((200, 60)) < 0.2).astype(float)
+    X[:, :20] *= rng.random((200, 20)) < 0.3  # twenty rarely rated films
     k, lam = 12, 4.0
-    data = film_explorer_data(X, [str(j) for j in range(60)], k, lam, min_ratings=1)
+    # Labels that sort in another order than the columns, so rows and columns differ.
+    labels = [f"film {(7 * j) % 60}" for j in range(60)]
     split = fit_product_penalty(X, k, lam)
-    for gamma in [0.0, REFERENCE_GAMMA, 1.0, 2.0]:
-        S = item_similarity(regauge(split, data.shrinkage ** (0.5 - gamma)))
-        expected = nearest_neighbours(S, 10)
-        for film in [0, 17, 59]:
-            columns, cosines = film_neighbours(data, film, gamma, 10)
-            assert np.abs(cosines - S[film, columns]).max() < 2.4e-7  # the docstring's bound
-            assert np.all(np.diff(cosines) <= 0)
-            # The same films, unless two cosines lie closer than the bound (then either order is right).
-            if np.min(np.abs(np.diff(np.sort(S[film][np.arange(60) != film])))) > 1e-6:
-                assert np.array_equal(columns, expected[film])
+    counts = np.count_nonzero(X, axis=0)
+    for min_ratings in [1, 25]:
+        data = film_explorer_data(X, labels, k, lam, min_ratings=min_ratings)
+        shelf = np.flatnonzero(counts >= min_ratings)
+        assert np.array_equal(np.sort(data.films), shelf)
+        if min_ratings > 1:
+            assert 20 < shelf.size < 60  # some films are left out
+        for gamma in [0.0, REFERENCE_GAMMA, 1.0, 2.0]:
+            S = item_similarity(regauge(split, data.shrinkage ** (0.5 - gamma)))
+            among = S[np.ix_(shelf, shelf)]
+            expected = shelf[nearest_neighbours(among, 10)]  # cossim, over the same films
+            for film in [shelf[0], shelf[len(shelf) // 2], shelf[-1]]:
+                columns, cosines = film_neighbours(data, int(film), gamma, 10)
+                assert set(columns) <= set(shelf.tolist()) and film not in columns
+                assert np.abs(cosines - S[film, columns]).max() < 2.4e-7  # the docstring's bound
+                assert np.all(np.diff(cosines) <= 0)
+                # The same films, unless two cosines lie closer than the bound (then either order is right).
+                row = np.searchsorted(shelf, film)
+                if np.min(np.abs(np.diff(np.sort(np.delete(among[row], row))))) > 1e-6:
+                    assert np.array_equal(columns, expected[row])
 
 
 def test_film_explorer_rejects_bad_input():
@@ -242,13 +261,24 @@ def test_film_explorer_rejects_bad_input():
         film_explorer_data(X, labels[:5], 3, 1.0)
     with pytest.raises(ValueError, match="min_ratings"):
         film_explorer_data(X, labels, 3, 1.0, min_ratings=10_000)
+    with pytest.raises(ValueError, match="min_ratings"):
+        film_explorer_data(X, labels, 3, 1.0, min_ratings=0)
     with pytest.raises(ValueError, match="ids must tell"):
-        film_explorer_data(X, ["same"] * 24, 3, 1.0, ids=[1] * 24)
-    data = film_explorer_data(X, labels, 3, 1.0)
-    with pytest.raises(ValueError, match="film"):
+        film_explorer_data(X, ["same"] * 24, 3, 1.0, ids=[1] * 24, min_ratings=1)
+    data = film_explorer_data(X, labels, 3, 1.0, min_ratings=1)
+    with pytest.raises(ValueError, match="film must"):
         film_neighbours(data, 24, 0.5)
+    with pytest.raises(ValueError, match="film must"):
+        film_neighbours(data, True, 0.5)
     with pytest.raises(ValueError, match="top"):
         film_neighbours(data, 0, 0.5, top=24)
+    with pytest.raises(ValueError, match="data must"):
+        film_neighbours(object(), 0, 0.5)
+    counts = np.count_nonzero(X, axis=0)
+    rare = int(np.argmin(counts))
+    shelf = film_explorer_data(X, labels, 3, 1.0, min_ratings=int(counts[rare]) + 1)
+    with pytest.raises(ValueError, match="film must be the column of a carried film"):
+        film_neighbours(shelf, rare, 0.5)
 
 
 # --------------------------------------------------------------------------- the pages' HTML (cossim.interactive)
@@ -282,7 +312,7 @@ def test_explorer_html_is_self_contained_and_marked_for_the_site():
 
     X = _data(13, n=60, p=20)
     films = film_explorer_data(X, [f"film {j}" for j in range(20)], 4, 2.0, min_ratings=1)
-    for html in [simulation_explorer(_small_simulation()), film_explorer(films, film=int(films.picker[0]))]:
+    for html in [simulation_explorer(_small_simulation()), film_explorer(films, film=int(films.films[0]))]:
         assert f'{EXPLORER_MARKER}="' in html
         assert "<noscript>" in html and STATIC_CLASS in html
         assert "http://" not in html and "https://" not in html and "cdn" not in html.lower()
@@ -301,4 +331,6 @@ def test_explorer_builders_reject_bad_input():
     with pytest.raises(ValueError, match="film must"):
         film_explorer(films, film=99)
     with pytest.raises(ValueError, match="top"):
-        film_explorer(films, film=int(films.picker[0]), top=20)
+        film_explorer(films, film=int(films.films[0]), top=20)
+    with pytest.raises(ValueError, match="gamma"):
+        film_explorer(films, film=int(films.films[0]), gamma=True)

@@ -7,7 +7,17 @@ in ``__all__``; this package re-exports all of them (the symbolic layer from
 :mod:`cossim.symbolic`, which is imported on its own).
 """
 
-from cossim.audit import NeighbourStabilityResult, audit_verdict, gauge_free_items, neighbour_stability
+from cossim.audit import (
+    DEFAULT_GAMMAS,
+    EXACT_LIMIT,
+    FLAT_SPREAD,
+    STABLE_OVERLAP,
+    UNSTABLE_OVERLAP,
+    NeighbourStabilityResult,
+    audit_verdict,
+    gauge_free_items,
+    neighbour_stability,
+)
 from cossim.datasets import (
     MOVIELENS_100K_SHA256,
     MovieRatings,
@@ -22,6 +32,21 @@ from cossim.evaluation import (
     select_lambda,
     shared_neighbours,
     split_per_user,
+)
+from cossim.explorers import (
+    REFERENCE_GAMMA,
+    FilmExplorerData,
+    SimulationExplorerData,
+    SimulationState,
+    diagonal_factor_loss,
+    diagonal_product_loss,
+    even_subsample,
+    factor_weights,
+    film_explorer_data,
+    film_neighbours,
+    product_gauge_weights,
+    simulation_explorer_data,
+    simulation_state,
 )
 from cossim.linalg import check_gram, gram_matrix, gram_spectrum, top_spectrum, top_svd
 from cossim.metrics import (
@@ -160,7 +185,26 @@ __all__ = [
     "select_lambda",
     "shared_neighbours",
     "split_per_user",
+    # the data and numbers of the interactive explorers: cossim.explorers
+    "REFERENCE_GAMMA",
+    "FilmExplorerData",
+    "SimulationExplorerData",
+    "SimulationState",
+    "diagonal_factor_loss",
+    "diagonal_product_loss",
+    "even_subsample",
+    "factor_weights",
+    "film_explorer_data",
+    "film_neighbours",
+    "product_gauge_weights",
+    "simulation_explorer_data",
+    "simulation_state",
     # the gauge audit: cossim.audit (its command line is cossim.cli)
+    "DEFAULT_GAMMAS",
+    "EXACT_LIMIT",
+    "FLAT_SPREAD",
+    "STABLE_OVERLAP",
+    "UNSTABLE_OVERLAP",
     "NeighbourStabilityResult",
     "audit_verdict",
     "gauge_free_items",

@@ -28,18 +28,31 @@ No plotting library is imported here: the Bokeh pages are built by
 :mod:`cossim.interactive`.
 
 Import flow: this module imports :mod:`cossim.linalg`, :mod:`cossim.metrics`,
-:mod:`cossim.models` and :mod:`cossim.similarity`; none of them imports it.
+:mod:`cossim.models`, :mod:`cossim.similarity` and the shared checks of
+:mod:`cossim._validation`; none of them imports it.
 """
 
 from __future__ import annotations
 
-import numbers
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
 
-# Public names only: the library's module layout may change, its exported names stay.
-from cossim import cluster_metrics, cosine_similarity, effective_rank, top_spectrum
+from cossim._validation import (
+    as_matrix,
+    as_vector,
+    check_count,
+    check_instance,
+    check_nonnegative,
+    check_rank,
+    check_real,
+    check_shape,
+)
+from cossim.linalg import top_spectrum
+from cossim.metrics import cluster_metrics
+from cossim.models import effective_rank
+from cossim.similarity import cosine_similarity
 
 __all__ = [
     "REFERENCE_GAMMA",
@@ -62,105 +75,25 @@ REFERENCE_GAMMA = 0.5
 
 
 # --------------------------------------------------------------------------- input checks
-
-
-def _as_matrix(value, name: str) -> np.ndarray:
-    """``value`` as a finite, non-empty 2-D real array (floats kept as they are, others as float64)."""
-    try:
-        array = np.asarray(value)
-        if not np.issubdtype(array.dtype, np.floating):
-            array = array.astype(np.float64)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"{name} must be a 2-D array of real numbers: {error}") from error
-    if array.ndim != 2 or array.size == 0:
-        raise ValueError(f"{name} must be a non-empty 2-D array, got shape {array.shape}")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} must be finite (it contains NaN or infinity)")
-    return array
-
-
-def _as_vector(value, name: str) -> np.ndarray:
-    """``value`` as a finite, non-empty 1-D float64 array, or ``ValueError`` naming ``name``."""
-    raw = np.asarray(value)
-    if raw.dtype == bool:
-        raise ValueError(f"{name} must hold real numbers, got booleans")
-    try:
-        array = raw.astype(np.float64)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"{name} must be a 1-D array of real numbers: {error}") from error
-    if array.ndim != 1 or array.size == 0:
-        raise ValueError(f"{name} must be a non-empty 1-D array, got shape {array.shape}")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} must be finite (it contains NaN or infinity)")
-    return array
-
-
-def _check_nonnegative(value, name: str) -> float:
-    """``value`` as a finite float ``>= 0``, or ``ValueError`` naming ``name``."""
-    value = _check_real(value, name)
-    if value < 0:
-        raise ValueError(f"{name} must be >= 0, got {value}")
-    return value
-
-
-def _check_rank(k, upper: int, name: str = "k") -> int:
-    """``k`` as an int in ``1..upper``, or ``ValueError`` naming ``name``."""
-    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or not 1 <= int(k) <= upper:
-        raise ValueError(f"{name} must be an integer in 1..{upper}, got {k!r}")
-    return int(k)
-
-
-def _check_real(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a real number, got {value!r}")
-    value = float(value)
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    return value
+# The general checks are the library's (cossim._validation); these add what only the explorers ask.
 
 
 def _check_shrinkage(shrinkage) -> np.ndarray:
-    s = _as_vector(shrinkage, "shrinkage")
+    s = as_vector(shrinkage, "shrinkage")
     if np.any(s <= 0) or np.any(s > 1):
         raise ValueError("shrinkage must lie in (0, 1] (s_i = sigma_i^2 / (sigma_i^2 + lam) of a nonzero sigma_i)")
     return s
 
 
 def _check_sigma(sigma) -> np.ndarray:
-    sigma = _as_vector(sigma, "sigma")
+    sigma = as_vector(sigma, "sigma")
     if np.any(sigma < 0):
         raise ValueError("sigma must be >= 0")
     return sigma
 
 
-def _check_weights(sigma, a, b) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    sigma = _check_sigma(sigma)
-    a = _as_vector(a, "a")
-    b = _as_vector(b, "b")
-    for name, value in (("a", a), ("b", b)):
-        if value.shape != sigma.shape:
-            raise ValueError(f"{name} must have one entry per singular value ({sigma.size}), got {value.size}")
-    return sigma, a, b
-
-
-def _check_spectrum(X: np.ndarray, k: int, spectrum) -> tuple[np.ndarray, np.ndarray]:
-    if spectrum is None:
-        return top_spectrum(X, k)
-    try:
-        sigma, V = spectrum
-    except (TypeError, ValueError) as error:
-        raise ValueError("spectrum must be a pair (s, V) from top_spectrum(X, k)") from error
-    sigma = _check_sigma(sigma)
-    V = _as_matrix(V, "spectrum")
-    if V.shape[0] != X.shape[1] or V.shape[1] != sigma.size or sigma.size < k:
-        raise ValueError(
-            f"spectrum does not fit X and k = {k}: V has shape {V.shape}, s has {sigma.size} values, "
-            f"X has {X.shape[1]} columns"
-        )
-    return sigma[:k], V[:, :k]
-
-
-def _positive_shrinkage(sigma: np.ndarray, lam: float) -> np.ndarray:
+def _shrinkage(sigma: np.ndarray, lam: float) -> np.ndarray:
+    """``s_i = sigma_i^2 / (sigma_i^2 + lam)``, or ``ValueError`` if some ``sigma_i`` is 0."""
     if np.any(sigma <= 0):
         raise ValueError("X must have k nonzero singular values (the gauge family needs every s_i > 0)")
     return sigma**2 / (sigma**2 + lam)
@@ -172,9 +105,8 @@ def _positive_shrinkage(sigma: np.ndarray, lam: float) -> np.ndarray:
 def product_gauge_weights(shrinkage, gamma: float) -> tuple[np.ndarray, np.ndarray]:
     """Diagonals of the gauge family of objective (1): ``A = V_k dMat(a)``, ``B = V_k dMat(b)``.
 
-    Used in ``chapters/simulation_explorer.md`` (and, through
-    :func:`film_neighbours`, ``chapters/movielens.md``):
-    ``a_i = s_i^(1 - gamma)`` and ``b_i = s_i^gamma``, the
+    Used in ``chapters/simulation_explorer.md``; used by :func:`simulation_state`
+    and :func:`film_neighbours` too.  ``a_i = s_i^(1 - gamma)`` and ``b_i = s_i^gamma``, the
     gauge ``D = dMat(s_i^(1/2 - gamma))`` of the symmetric split, so that
     ``a_i b_i = s_i`` for every ``gamma``.
 
@@ -196,15 +128,14 @@ def product_gauge_weights(shrinkage, gamma: float) -> tuple[np.ndarray, np.ndarr
         is not a finite real number.
     """
     s = _check_shrinkage(shrinkage)
-    gamma = _check_real(gamma, "gamma")
+    gamma = check_real(gamma, "gamma")
     return s ** (1.0 - gamma), s**gamma
 
 
 def factor_weights(sigma, lam: float) -> tuple[np.ndarray, np.ndarray]:
     """Diagonals of the minimiser of objective (2): ``A = V_k dMat(a)``, ``B = V_k dMat(b)``.
 
-    Used in ``chapters/simulation_explorer.md`` (through :func:`simulation_state`):
-    ``b_i = sqrt((sigma_i - lam)_+)``
+    Used by :func:`simulation_state`: ``b_i = sqrt((sigma_i - lam)_+)``
     and ``a_i = b_i / sigma_i`` (0 where ``sigma_i = 0``), as in
     :func:`cossim.fit_factor_penalty`.
 
@@ -218,6 +149,7 @@ def factor_weights(sigma, lam: float) -> tuple[np.ndarray, np.ndarray]:
     Returns
     -------
     a, b : ndarray, shape (k,)
+        Zero in the directions with ``sigma_i <= lam``, which objective (2) drops.
 
     Raises
     ------
@@ -226,11 +158,22 @@ def factor_weights(sigma, lam: float) -> tuple[np.ndarray, np.ndarray]:
         ``lam`` is negative or not finite.
     """
     sigma = _check_sigma(sigma)
-    lam = _check_nonnegative(lam, "lam")
+    lam = check_nonnegative(lam, "lam")
     b = np.sqrt(np.maximum(sigma - lam, 0.0))
     a = np.zeros_like(b)
     np.divide(b, sigma, out=a, where=sigma > 0)
     return a, b
+
+
+def _diagonal_fit(frobenius2, sigma, a, b, lam) -> tuple[float, np.ndarray, np.ndarray, np.ndarray, float]:
+    """The checked inputs of the two diagonal losses, with their common term ``||X - X A B^T||^2`` first."""
+    frobenius2 = check_nonnegative(frobenius2, "frobenius2")
+    sigma = _check_sigma(sigma)
+    a = check_shape(as_vector(a, "a"), sigma.shape, "a")
+    b = check_shape(as_vector(b, "b"), sigma.shape, "b")
+    lam = check_nonnegative(lam, "lam")
+    w = a * b
+    return float(frobenius2 - np.sum(sigma**2 * (2.0 * w - w * w))), sigma, a, b, lam
 
 
 def diagonal_product_loss(frobenius2: float, sigma, a, b, lam: float) -> float:
@@ -270,48 +213,33 @@ def diagonal_product_loss(frobenius2: float, sigma, a, b, lam: float) -> float:
         If ``frobenius2`` or ``lam`` is negative or not finite, or ``sigma``,
         ``a``, ``b`` are not finite 1-D arrays of one length.
     """
-    frobenius2 = _check_nonnegative(frobenius2, "frobenius2")
-    sigma, a, b = _check_weights(sigma, a, b)
-    lam = _check_nonnegative(lam, "lam")
-    w = a * b
-    return float(frobenius2 - np.sum(sigma**2 * (2.0 * w - w * w)) + lam * np.sum(w * w))
+    fit, _, a, b, lam = _diagonal_fit(frobenius2, sigma, a, b, lam)
+    return float(fit + lam * np.sum((a * b) ** 2))
 
 
 def diagonal_factor_loss(frobenius2: float, sigma, a, b, lam: float) -> float:
     """Objective (2) of factors ``A = V_k dMat(a)``, ``B = V_k dMat(b)``, from the spectrum alone.
 
-    Used in ``chapters/simulation_explorer.md`` (through :func:`simulation_state`);
-    the page computes the same formula in JavaScript.  As in
+    Used by :func:`simulation_state`; the page of the simulation explorer
+    computes the same formula in JavaScript.  As in
     :func:`diagonal_product_loss`, with
     ``||X A||^2 = sum_i sigma_i^2 a_i^2`` and ``||B||^2 = sum_i b_i^2``.
 
     Parameters
     ----------
-    frobenius2 : float
-        ``||X||_F^2``, ``>= 0``.
-    sigma : array_like, shape (k,)
-        The top-k singular values of ``X``.
-    a, b : array_like, shape (k,)
-        The diagonals of the factors.
+    frobenius2, sigma, a, b
+        As in :func:`diagonal_product_loss`.
     lam : float
         ``lam_2 >= 0``.
 
     Returns
     -------
     float
-        Equal, up to rounding, to :func:`cossim.factor_penalty_loss` of
-        ``X, V_k dMat(a), V_k dMat(b), lam``.
-
-    Raises
-    ------
-    ValueError
-        As :func:`diagonal_product_loss`.
+        :func:`cossim.factor_penalty_loss` of the same ``X``, factors and
+        ``lam``, up to rounding.  Bad input raises ``ValueError`` as in
+        :func:`diagonal_product_loss`.
     """
-    frobenius2 = _check_nonnegative(frobenius2, "frobenius2")
-    sigma, a, b = _check_weights(sigma, a, b)
-    lam = _check_nonnegative(lam, "lam")
-    w = a * b
-    fit = frobenius2 - np.sum(sigma**2 * (2.0 * w - w * w))
+    fit, sigma, a, b, lam = _diagonal_fit(frobenius2, sigma, a, b, lam)
     return float(fit + lam * (np.sum(sigma**2 * a**2) + np.sum(b**2)))
 
 
@@ -321,9 +249,8 @@ def diagonal_factor_loss(frobenius2: float, sigma, a, b, lam: float) -> float:
 def even_subsample(order, clusters, max_items: int) -> np.ndarray:
     """At most ``max_items`` items, spread evenly over each cluster, in display order.
 
-    Used in ``chapters/simulation_explorer.md`` (through
-    :func:`simulation_explorer_data`) to show the paper's experiment at a size
-    a browser redraws instantly.  Each cluster keeps a share of the
+    Used by :func:`simulation_explorer_data`, to show the paper's experiment
+    at a size a browser redraws instantly.  Each cluster keeps a share of the
     items proportional to its size (largest remainders decide the last ones);
     within a cluster the kept items are evenly spaced along ``order``, so the
     most popular item of each cluster is always kept.
@@ -359,9 +286,7 @@ def even_subsample(order, clusters, max_items: int) -> np.ndarray:
         raise ValueError("order must be a permutation of 0..p-1")
     if clusters.shape != (p,) or not np.issubdtype(clusters.dtype, np.integer):
         raise ValueError(f"clusters must hold one integer label per item ({p}), got shape {clusters.shape}")
-    if isinstance(max_items, bool) or not isinstance(max_items, numbers.Integral) or max_items < 1:
-        raise ValueError(f"max_items must be a positive integer, got {max_items!r}")
-    total = min(int(max_items), p)
+    total = min(check_count(max_items, "max_items"), p)
     ordered = clusters[order]
     labels = list(dict.fromkeys(ordered.tolist()))  # clusters in display order
     sizes = np.array([np.count_nonzero(ordered == c) for c in labels])
@@ -381,9 +306,9 @@ def even_subsample(order, clusters, max_items: int) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class SimulationExplorerData:
-    """What the page of the simulation explorer carries (see :func:`simulation_explorer_data`).
+    """What the page of the simulation explorer carries.
 
-    Used in ``chapters/simulation_explorer.md``.
+    Returned by :func:`simulation_explorer_data`.
 
     Attributes
     ----------
@@ -422,7 +347,7 @@ class SimulationExplorerData:
 
 
 def simulation_explorer_data(
-    X, clusters, order, k: int, lam_product: float, lam_factor: float, *, max_items: int = 250, spectrum=None
+    X, clusters, order, k: int, lam_product: float, lam_factor: float, *, max_items: int = 250
 ) -> SimulationExplorerData:
     """The data of the simulation explorer: the shown items' rows of ``V_k``, the spectrum, ``||X||^2``.
 
@@ -446,8 +371,6 @@ def simulation_explorer_data(
         ``lam_2 >= 0``, where the slider of objective (2) starts.
     max_items : int, default 250
         How many items to show at most (:func:`even_subsample`).
-    spectrum : (s, V), optional, keyword only
-        A precomputed :func:`cossim.top_spectrum` of ``X`` with at least k values.
 
     Returns
     -------
@@ -457,17 +380,17 @@ def simulation_explorer_data(
     ------
     ValueError
         For a bad ``X``, ``k``, penalties, ``order``, ``clusters``, ``max_items``
-        or ``spectrum``, or if ``X`` has fewer than ``k`` nonzero singular values.
+        or if ``X`` has fewer than ``k`` nonzero singular values.
     """
-    X = _as_matrix(X, "X")
-    k = _check_rank(k, min(X.shape), "k")
-    lam_product = _check_nonnegative(lam_product, "lam_product")
-    lam_factor = _check_nonnegative(lam_factor, "lam_factor")
+    X = as_matrix(X, "X")
+    k = check_rank(k, min(X.shape), "k")
+    lam_product = check_nonnegative(lam_product, "lam_product")
+    lam_factor = check_nonnegative(lam_factor, "lam_factor")
     if np.asarray(order).size != X.shape[1]:
         raise ValueError(f"order must list the {X.shape[1]} items of X, got {np.asarray(order).size}")
     items = even_subsample(order, clusters, max_items)
-    sigma, V = _check_spectrum(X, k, spectrum)
-    shrinkage = _positive_shrinkage(sigma, lam_product)
+    sigma, V = top_spectrum(X, k)
+    shrinkage = _shrinkage(sigma, lam_product)
     frobenius2 = float(np.sum(np.square(X, dtype=np.float64)))
     return SimulationExplorerData(
         items=items,
@@ -486,8 +409,7 @@ def simulation_explorer_data(
 class SimulationState:
     """Everything the simulation explorer shows at one position of its two sliders.
 
-    Used in ``chapters/simulation_explorer.md`` (the static figure); returned
-    by :func:`simulation_state`.  ``product_*`` describe objective (1) at
+    Returned by :func:`simulation_state`.  ``product_*`` describe objective (1) at
     ``gamma``, ``factor_*`` objective (2) at ``lam``; ``*_cosines`` are
     ``(m, m)`` item-item cosines of the shown items, ``*_scores`` the tuple
     ``(within, between, AUC)`` of :func:`cossim.cluster_metrics` over them.
@@ -534,8 +456,7 @@ def simulation_state(data: SimulationExplorerData, gamma: float, lam: float) -> 
         If ``data`` is not a :class:`SimulationExplorerData`, ``gamma`` is not
         finite or ``lam`` is negative or not finite.
     """
-    if not isinstance(data, SimulationExplorerData):
-        raise ValueError(f"data must be a SimulationExplorerData, got {type(data).__name__}")
+    check_instance(data, SimulationExplorerData, "data")
     a, b = product_gauge_weights(data.shrinkage, gamma)
     product_cosines = cosine_similarity(data.V * b)
     fa, fb = factor_weights(data.sigma, lam)
@@ -558,32 +479,40 @@ def simulation_state(data: SimulationExplorerData, gamma: float, lam: float) -> 
 
 @dataclass(frozen=True, eq=False)
 class FilmExplorerData:
-    """What the page of the film explorer carries (see :func:`film_explorer_data`).
+    """What the page of the film explorer carries.
 
-    Used in ``chapters/movielens.md``.
+    Returned by :func:`film_explorer_data`.  The page carries only the films
+    with at least ``min_ratings`` ratings: they are the films one can pick and
+    the films among which the neighbours are searched.
 
     Attributes
     ----------
-    V : ndarray of float32, shape (p, k)
-        ``V_k`` of every film, rounded to single precision (to halve the page).
+    films : ndarray of int64, shape (m,)
+        The carried films, as columns of ``X``, ordered by label (case-insensitive).
+    V : ndarray of float32, shape (m, k)
+        Their rows of ``V_k``, rounded to single precision (to halve the page).
     sigma : ndarray of float64, shape (k,)
         The top-k singular values of ``X``.
     lam : float
         ``lam_1`` of objective (1).
-    labels : tuple of str, length p
-        A unique label per film (duplicates of the catalogue get their id).
-    ratings : ndarray of int64, shape (p,)
-        Number of ratings (nonzero entries) of each film.
-    picker : ndarray of int64
-        The films one can pick (at least ``min_ratings`` ratings), ordered by label.
+    labels : tuple of str, length m
+        A unique label per carried film (a label the catalogue repeats gets the film's id).
+    ratings : ndarray of int64, shape (m,)
+        Number of ratings (nonzero entries of ``X``) of each carried film.
+    min_ratings : int
+        The least number of ratings of a carried film.
+    n_films : int
+        ``p``, the number of films (columns) of ``X``.
     """
 
+    films: np.ndarray
     V: np.ndarray
     sigma: np.ndarray
     lam: float
     labels: tuple[str, ...]
     ratings: np.ndarray
-    picker: np.ndarray
+    min_ratings: int
+    n_films: int
 
     @property
     def k(self) -> int:
@@ -593,20 +522,31 @@ class FilmExplorerData:
     @property
     def shrinkage(self) -> np.ndarray:
         """``s_i = sigma_i^2 / (sigma_i^2 + lam)``, shape (k,)."""
-        return self.sigma**2 / (self.sigma**2 + self.lam)
+        return _shrinkage(self.sigma, self.lam)
+
+    def row_of(self, film: int) -> int:
+        """The row of ``film`` (a column of ``X``) in :attr:`films`, or ``ValueError`` naming ``film``."""
+        film = check_count(film, "film", minimum=0)
+        rows = np.flatnonzero(self.films == film)
+        if rows.size != 1:
+            raise ValueError(f"film must be the column of a carried film (one of data.films), got {film}")
+        return int(rows[0])
 
 
 def film_explorer_data(
-    X, labels, k: int, lam: float, *, ids=None, min_ratings: int = 20, spectrum=None
+    X, labels, k: int, lam: float, *, ids=None, min_ratings: int = 20
 ) -> FilmExplorerData:
-    """The data of the film explorer: ``V_k`` of every film in single precision, the spectrum, labels.
+    """The data of the film explorer: ``V_k`` in single precision, spectrum and labels of the rated films.
 
-    Used in ``chapters/movielens.md``.  The page computes the cosines of
-    ``B = V_k dMat(s_i^gamma)`` in double precision from the single-precision
-    ``V_k``: each entry carries a relative error below ``2^-24``, so each
-    cosine differs from the double-precision one by less than about
-    ``4 * 2^-24 < 2.4e-7`` (Cauchy-Schwarz on the perturbed inner product and
-    norms), whatever the gauge.
+    Used in ``chapters/movielens.md``.  Only the films with at least
+    ``min_ratings`` ratings are kept, for the picker and as the candidate
+    neighbours: a page that carried every film would be heavier, and the
+    rarely rated films are those whose neighbours the chapter trusts least.
+    The page computes the cosines of ``B = V_k dMat(s_i^gamma)`` in double
+    precision from the single-precision ``V_k``: each entry carries a
+    relative error below ``2^-24``, so each cosine differs from the
+    double-precision one by less than about ``4 * 2^-24 < 2.4e-7``
+    (Cauchy-Schwarz on the perturbed inner product and norms), whatever the gauge.
 
     Parameters
     ----------
@@ -622,10 +562,8 @@ def film_explorer_data(
         Identifiers that tell films with the same label apart (e.g.
         :attr:`cossim.MovieRatings.movie_ids`); the column index if omitted.
     min_ratings : int, default 20
-        Films with at least this many ratings can be picked; every film can
-        be a neighbour.
-    spectrum : (s, V), optional, keyword only
-        A precomputed :func:`cossim.top_spectrum` of ``X`` with at least k values.
+        The films with at least this many ratings are carried; at least two
+        films must qualify.
 
     Returns
     -------
@@ -634,13 +572,15 @@ def film_explorer_data(
     Raises
     ------
     ValueError
-        For a bad ``X``, ``k``, ``lam`` or ``spectrum``; ``labels`` or ``ids``
-        of the wrong length; ``min_ratings`` not a positive integer or leaving
-        no film to pick; or ``X`` with fewer than ``k`` nonzero singular values.
+        For a bad ``X``, ``k`` or ``lam``; ``labels`` or ``ids``
+        of the wrong length, or ``ids`` that do not tell equal labels apart;
+        ``min_ratings`` not a positive integer or leaving fewer than two
+        films; or ``X`` with fewer than ``k`` nonzero singular values.
     """
-    X = _as_matrix(X, "X")
-    k = _check_rank(k, min(X.shape), "k")
-    lam = _check_nonnegative(lam, "lam")
+    X = as_matrix(X, "X")
+    k = check_rank(k, min(X.shape), "k")
+    lam = check_nonnegative(lam, "lam")
+    min_ratings = check_count(min_ratings, "min_ratings")
     p = X.shape[1]
     labels = [str(label) for label in labels]
     if len(labels) != p:
@@ -648,74 +588,71 @@ def film_explorer_data(
     ids = list(range(p)) if ids is None else [int(i) for i in ids]
     if len(ids) != p:
         raise ValueError(f"ids must have one entry per column of X ({p}), got {len(ids)}")
-    if isinstance(min_ratings, bool) or not isinstance(min_ratings, numbers.Integral) or min_ratings < 1:
-        raise ValueError(f"min_ratings must be a positive integer, got {min_ratings!r}")
-    sigma, V = _check_spectrum(X, k, spectrum)
-    _positive_shrinkage(sigma, lam)
-    counts: dict[str, int] = {}
-    for label in labels:
-        counts[label] = counts.get(label, 0) + 1
-    unique = tuple(label if counts[label] == 1 else f"{label} [id {ids[j]}]" for j, label in enumerate(labels))
-    if len(set(unique)) != p:
-        raise ValueError("ids must tell films with the same label apart")
+    sigma, V = top_spectrum(X, k)
+    _shrinkage(sigma, lam)
     ratings = np.count_nonzero(X, axis=0).astype(np.int64)
-    eligible = np.flatnonzero(ratings >= min_ratings)
-    if eligible.size == 0:
-        raise ValueError(f"min_ratings = {min_ratings} leaves no film to pick")
-    picker = np.array(sorted(eligible, key=lambda j: (unique[j].casefold(), j)), dtype=np.int64)
+    kept = np.flatnonzero(ratings >= min_ratings)
+    if kept.size < 2:
+        raise ValueError(f"min_ratings = {min_ratings} leaves {kept.size} film(s); a neighbour list needs two")
+    counts = Counter(labels[j] for j in kept)
+    unique = {j: f"{labels[j]} [id {ids[j]}]" if counts[labels[j]] > 1 else labels[j] for j in kept}
+    if len(set(unique.values())) != kept.size:
+        raise ValueError("ids must tell films with the same label apart")
+    films = np.array(sorted(kept, key=lambda j: (unique[j].casefold(), j)), dtype=np.int64)
     return FilmExplorerData(
-        V=np.ascontiguousarray(V, dtype=np.float32),
+        films=films,
+        V=np.ascontiguousarray(V[films], dtype=np.float32),
         sigma=np.asarray(sigma, dtype=np.float64),
         lam=lam,
-        labels=unique,
-        ratings=ratings,
-        picker=picker,
+        labels=tuple(unique[j] for j in films),
+        ratings=ratings[films],
+        min_ratings=min_ratings,
+        n_films=p,
     )
 
 
 def film_neighbours(data: FilmExplorerData, film: int, gamma: float, top: int = 10) -> tuple[np.ndarray, np.ndarray]:
-    """The ``top`` nearest films of ``film`` at ``gamma``, as the film explorer lists them.
+    """The ``top`` nearest films of ``film`` at ``gamma`` among the carried films, as the explorer lists them.
 
     Used in ``chapters/movielens.md`` for the printed version of the explorer:
     cosines of the rows of ``B = V_k dMat(s_i^gamma)`` (double precision,
-    from the single-precision ``V_k`` of ``data``), ranked as
-    :func:`cossim.nearest_neighbours` ranks them.
+    from the single-precision ``V_k`` of ``data``) among the films of
+    ``data.films``, ranked as :func:`cossim.nearest_neighbours` ranks them
+    (descending cosine, ties by ascending column of ``X``).
 
     Parameters
     ----------
     data : FilmExplorerData
     film : int
-        Column of the film, ``0 <= film < p``.
+        Column of the film in ``X``, one of ``data.films``.
     gamma : float
         Position in the gauge family.
     top : int, default 10
-        ``1 <= top <= p - 1``.
+        ``1 <= top <= m - 1``, with ``m`` the number of carried films.
 
     Returns
     -------
     columns : ndarray of int64, shape (top,)
-        The neighbours, most similar first.
+        The neighbours (columns of ``X``), most similar first.
     cosines : ndarray of float64, shape (top,)
         Their cosines with ``film``.
 
     Raises
     ------
     ValueError
-        For a bad ``data``, ``film`` out of range, ``gamma`` not finite or
-        ``top`` out of range.
+        For a bad ``data``, a ``film`` that is not carried, ``gamma`` not
+        finite or ``top`` out of range.
     """
-    if not isinstance(data, FilmExplorerData):
-        raise ValueError(f"data must be a FilmExplorerData, got {type(data).__name__}")
-    p = data.V.shape[0]
-    if isinstance(film, bool) or not isinstance(film, numbers.Integral) or not 0 <= film < p:
-        raise ValueError(f"film must be a column index in 0..{p - 1}, got {film!r}")
-    top = _check_rank(top, p - 1, "top")
+    check_instance(data, FilmExplorerData, "data")
+    row = data.row_of(film)
+    m = data.films.size
+    top = check_rank(top, m - 1, "top")
     _, b = product_gauge_weights(data.shrinkage, gamma)
     B = data.V.astype(np.float64) * b
-    row = cosine_similarity(B[[film]], B)[0]
-    candidates = np.flatnonzero(~np.isnan(row) & (np.arange(p) != film))
+    cosines = cosine_similarity(B[[row]], B)[0]
+    candidates = np.flatnonzero(~np.isnan(cosines) & (np.arange(m) != row))
     if candidates.size < top:
         raise ValueError(f"film {film} has fewer than top = {top} films with a defined cosine")
-    # Descending cosine, ties by ascending column, as cossim.nearest_neighbours orders them.
-    columns = candidates[np.lexsort((candidates, -row[candidates]))[:top]]
-    return columns.astype(np.int64), row[columns]
+    # Descending cosine, ties by ascending column of X, as cossim.nearest_neighbours orders them.
+    chosen = candidates[np.lexsort((data.films[candidates], -cosines[candidates]))[:top]]
+    return data.films[chosen].astype(np.int64), cosines[chosen]

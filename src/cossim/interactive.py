@@ -25,6 +25,7 @@ import math
 
 import numpy as np
 
+from cossim._validation import check_count, check_instance, check_rank
 from cossim.explorers import REFERENCE_GAMMA, FilmExplorerData, SimulationExplorerData
 from cossim.plotting import COSINE_CMAP
 
@@ -183,20 +184,22 @@ function escapeHtml(text) {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
-// The top nearest films of `film`: descending cosine, ties by ascending column (as
-// cossim.nearest_neighbours), films with an undefined cosine left out.
-function neighbours(rows, p, k, film, top) {
+// The top nearest films of the film in row `film` among the m carried films: descending cosine,
+// ties by ascending column of X (as cossim.nearest_neighbours), undefined cosines left out.
+function neighbours(rows, m, k, film, top) {
   const found = [];
-  for (let j = 0; j < p; j++) {
+  for (let j = 0; j < m; j++) {
     if (j === film) continue;
     const c = cosine(rows, k, film, j);
     if (!Number.isNaN(c)) found.push([c, j]);
   }
-  found.sort((x, y) => (y[0] - x[0]) || (x[1] - y[1]));
+  found.sort((x, y) => (y[0] - x[0]) || (columns[x[1]] - columns[y[1]]));
   return found.slice(0, top);
 }
 
-const k = sigma.length, p = labels.length;
+// The carried films' labels are the picker's completions, in the order of the rows of V.
+const labels = picker.completions;
+const k = sigma.length, m = labels.length;
 const film = labels.indexOf(picker.value);
 if (film >= 0) {
   const gamma = gamma_slider.value;
@@ -207,13 +210,13 @@ if (film >= 0) {
     w[l] = Math.pow(s, gamma);
     wRef[l] = Math.pow(s, reference_gamma);
   }
-  const list = neighbours(unitRows(V, p, k, w), p, k, film, top);
-  const reference = new Set(neighbours(unitRows(V, p, k, wRef), p, k, film, top).map(x => x[1]));
+  const list = neighbours(unitRows(V, m, k, w), m, k, film, top);
+  const reference = new Set(neighbours(unitRows(V, m, k, wRef), m, k, film, top).map(x => x[1]));
   const shared = list.filter(x => reference.has(x[1])).length;
   let body = "";
   list.forEach((x, r) => {
     const isNew = !reference.has(x[1]);
-    body += `<tr${isNew ? ' class="new"' : ""} data-column="${x[1]}"><td class="number">${r + 1}</td>`
+    body += `<tr${isNew ? ' class="new"' : ""} data-column="${columns[x[1]]}"><td class="number">${r + 1}</td>`
       + `<td>${escapeHtml(labels[x[1]])}</td><td class="number">${ratings[x[1]]}</td>`
       + `<td class="number" data-readout="cosine">${fixed(x[0], 6)}</td>`
       + `<td>${isNew ? "new" : ""}</td></tr>`;
@@ -221,7 +224,8 @@ if (film >= 0) {
   film_list.text = `<p data-readout="summary"><strong>${escapeHtml(labels[film])}</strong> `
     + `(${ratings[film]} ratings), gauge &gamma; = ${fixed(gamma, 2)}: `
     + `<span data-readout="shared">${shared}</span> of its ${top} nearest films are also among the ${top} `
-    + `of the symmetric split (&gamma; = 1/2).</p>`
+    + `of the symmetric split (&gamma; = 1/2). Neighbours are searched among the ${m} films with at least `
+    + `${min_ratings} ratings.</p>`
     + `<table><thead><tr><th class="number">#</th><th>nearest film</th><th class="number">ratings</th>`
     + `<th class="number">cosine</th><th>not in the split's list</th></tr></thead>`
     + `<tbody>${body}</tbody></table>`;
@@ -232,8 +236,7 @@ if (film >= 0) {
 def cosine_palette(n: int = 256) -> list[str]:
     """The book's cosine colour map (:data:`cossim.plotting.COSINE_CMAP`) as ``n`` hex colours.
 
-    Used in ``chapters/simulation_explorer.md`` (through :func:`simulation_explorer`):
-    with a linear map from ``[-1, 1]`` it is centred at 0, as
+    Used by :func:`simulation_explorer`: with a linear map from ``[-1, 1]`` it is centred at 0, as
     :func:`cossim.plotting.cosine_norm` is.
 
     Raises
@@ -243,10 +246,23 @@ def cosine_palette(n: int = 256) -> list[str]:
     """
     import matplotlib as mpl
 
-    if isinstance(n, bool) or not isinstance(n, int) or n < 2:
-        raise ValueError(f"n must be an integer >= 2, got {n!r}")
+    n = check_count(n, "n", minimum=2)
     colours = mpl.colormaps[COSINE_CMAP].resampled(n)(np.arange(n))  # the n colours of its lookup table
     return [mpl.colors.to_hex(colour) for colour in colours]
+
+
+def _gauge_slider(gamma: float, width: int, name: str):
+    """The slider of ``gamma`` in ``B = V_k dMat(s_i^gamma)``, 0 to 2 in steps of 0.05, starting at ``gamma``."""
+    from bokeh.models import Slider
+
+    if isinstance(gamma, bool) or not (
+        isinstance(gamma, (int, float)) and 0.0 <= gamma <= 2.0 and math.isclose(gamma * 20, round(gamma * 20))
+    ):
+        raise ValueError(f"gamma must be a multiple of 0.05 in [0, 2], got {gamma!r}")
+    return Slider(
+        start=0.0, end=2.0, step=0.05, value=float(gamma), format="0.00", width=width, name=name,
+        title="gauge γ in B = Vₖ dMat(sᵢᵞ)",
+    )
 
 
 def _embed(layout, callback, name: str, label: str) -> str:
@@ -308,10 +324,8 @@ def simulation_explorer(data: SimulationExplorerData, *, gamma: float = 0.5, siz
     )
     from bokeh.plotting import figure
 
-    if not isinstance(data, SimulationExplorerData):
-        raise ValueError(f"data must be a SimulationExplorerData, got {type(data).__name__}")
-    if not (0.0 <= gamma <= 2.0 and math.isclose(gamma * 20, round(gamma * 20))):
-        raise ValueError(f"gamma must be a multiple of 0.05 in [0, 2], got {gamma!r}")
+    check_instance(data, SimulationExplorerData, "data")
+    gamma_slider = _gauge_slider(gamma, size, "sim-gamma")
     if not 10.0 <= data.lam_factor <= 1000.0:
         raise ValueError(f"data.lam_factor must lie in [10, 1000] (the slider's range), got {data.lam_factor}")
     m = data.items.size
@@ -343,10 +357,6 @@ def simulation_explorer(data: SimulationExplorerData, *, gamma: float = 0.5, siz
         "sim-factor-image",
     )
     factor_plot.add_layout(ColorBar(color_mapper=mapper, width=12, title="cosine"), "right")
-    gamma_slider = Slider(
-        start=0.0, end=2.0, step=0.05, value=float(gamma), format="0.00", width=size, name="sim-gamma",
-        title="gauge γ in B = Vₖ dMat(sᵢᵞ)",
-    )
     lambda_slider = Slider(
         start=1.0, end=3.0, step=0.05, value=round(math.log10(data.lam_factor) * 20) / 20, width=size,
         name="sim-log-lambda", title="λ₂ (log scale)",
@@ -382,61 +392,52 @@ def simulation_explorer(data: SimulationExplorerData, *, gamma: float = 0.5, siz
 def film_explorer(data: FilmExplorerData, *, film: int, gamma: float = 0.0, top: int = 10) -> str:
     """The film explorer: pick a film, move the gauge, read its nearest films.
 
-    Used in ``chapters/movielens.md``.  A searchable picker over
-    ``data.picker``, a slider for ``gamma`` in ``B = V_k dMat(s_i^gamma)``
-    (0 to 2), and the ``top`` nearest films by cosine, each marked when it is
-    not among the ``top`` of the symmetric split (``gamma = 1/2``), with the
-    number the two lists share.
+    Used in ``chapters/movielens.md``.  A searchable picker over the films
+    ``data`` carries (those with at least ``data.min_ratings`` ratings), a
+    slider for ``gamma`` in ``B = V_k dMat(s_i^gamma)`` (0 to 2), and the
+    ``top`` nearest films by cosine among the same films, each marked when it
+    is not among the ``top`` of the symmetric split (``gamma = 1/2``), with
+    the number the two lists share.
 
     Parameters
     ----------
     data : FilmExplorerData
     film : int
-        The film shown first (keyword only); one of ``data.picker``.
+        The film shown first (keyword only): its column of ``X``, one of ``data.films``.
     gamma : float, default 0
         Where the slider starts (0 to 2, a multiple of 0.05).
     top : int, default 10
-        Length of the list, ``1 <= top < p``.
+        Length of the list, ``1 <= top < m`` with ``m`` the number of carried films.
 
     Returns
     -------
     str
-        HTML for a cell output (display it with ``IPython.display.HTML``).
-
-    Raises
-    ------
-    ValueError
-        For a bad ``data``, a ``film`` that cannot be picked, ``gamma`` off the
-        slider or ``top`` out of range.
+        HTML for a cell output, as :func:`simulation_explorer` returns; ``ValueError``
+        for a bad ``data``, a ``film`` that is not carried, ``gamma`` off the slider
+        or ``top`` out of range.
     """
     from bokeh.layouts import column, row
-    from bokeh.models import AutocompleteInput, CustomJS, Div, Slider
+    from bokeh.models import AutocompleteInput, CustomJS, Div
 
-    if not isinstance(data, FilmExplorerData):
-        raise ValueError(f"data must be a FilmExplorerData, got {type(data).__name__}")
-    if film not in set(data.picker.tolist()):
-        raise ValueError(f"film must be one of data.picker (films that can be picked), got {film!r}")
-    if not (0.0 <= gamma <= 2.0 and math.isclose(gamma * 20, round(gamma * 20))):
-        raise ValueError(f"gamma must be a multiple of 0.05 in [0, 2], got {gamma!r}")
-    p = data.V.shape[0]
-    if isinstance(top, bool) or not isinstance(top, int) or not 1 <= top < p:
-        raise ValueError(f"top must be an integer in 1..{p - 1}, got {top!r}")
+    check_instance(data, FilmExplorerData, "data")
+    first = data.row_of(film)
+    gamma_slider = _gauge_slider(gamma, 280, "film-gamma")
+    top = check_rank(top, data.films.size - 1, "top")
+    # The picker's completions are the carried films' labels in the order of the rows of V: the
+    # callback reads them from the picker, so the page carries the labels once.
     picker = AutocompleteInput(
         name="film-picker", title="Film (type part of its title, choose with the arrow keys and Enter)",
-        completions=[data.labels[j] for j in data.picker], value=data.labels[film],
+        completions=list(data.labels), value=data.labels[first],
         restrict=True, case_sensitive=False, search_strategy="includes", min_characters=2,
         max_completions=12, width=330,
-    )
-    gamma_slider = Slider(
-        start=0.0, end=2.0, step=0.05, value=float(gamma), format="0.00", width=280, name="film-gamma",
-        title="gauge γ in B = Vₖ dMat(sᵢᵞ)",
     )
     film_list = Div(name="film-list", width=700, stylesheets=[_TABLE_STYLE])
     callback = CustomJS(
         name="film-callback",
         args=dict(
             V=np.ascontiguousarray(data.V, dtype=np.float32).ravel(),
-            sigma=data.sigma, lam_product=data.lam, labels=list(data.labels), ratings=data.ratings.astype(np.int32),
+            sigma=data.sigma, lam_product=data.lam, columns=data.films.astype(np.int32),
+            ratings=data.ratings.astype(np.int32), min_ratings=data.min_ratings,
             reference_gamma=REFERENCE_GAMMA, top=top,
             picker=picker, gamma_slider=gamma_slider, film_list=film_list,
         ),

@@ -123,7 +123,6 @@ __all__ = [
     "STABLE_OVERLAP",
     "UNSTABLE_OVERLAP",
     "NeighbourStabilityResult",
-    "default_block_size",
     "gauge_free_items",
     "neighbour_stability",
     "audit_verdict",
@@ -308,7 +307,7 @@ class NeighbourStabilityResult:
 # --------------------------------------------------------------------------- checks
 
 
-def default_block_size(p: int, queries: int | None = None) -> int:
+def _default_block_size(p: int, queries: int | None = None) -> int:
     """Query rows per block for ``p`` items and ``queries`` audited items (default ``p``).
 
     If a block can see all ``p`` items at once with at least 256 rows within
@@ -330,7 +329,7 @@ def _tile_width(p: int, block_size: int) -> int:
 
 def _check_block_size(block_size, p: int, queries: int) -> int:
     if block_size is None:
-        return default_block_size(p, queries)
+        return _default_block_size(p, queries)
     if isinstance(block_size, bool) or not isinstance(block_size, numbers.Integral):
         raise ValueError(f"block_size must be a positive integer or None, got {block_size!r}")
     if block_size <= 0:
@@ -796,7 +795,7 @@ def neighbour_stability(
         (:func:`gauge_free_items`), and their overlap with the raw-cosine lists.
     block_size : int, optional
         Query items whose cosines are computed at once.  Default:
-        :func:`default_block_size` (838 for ``p = 20,000``; 2,048 with tiled
+        :func:`_default_block_size` (838 for ``p = 20,000``; 2,048 with tiled
         items above 65,536 items).  Changes memory and speed, never the result.
     progress : callable, optional
         Called now and then with the fraction of the work done, in ``[0, 1]``.
