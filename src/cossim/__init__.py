@@ -73,6 +73,7 @@ from cossim.training import (  # noqa: E402  (kept next to its __all__ entries)
     factorization_loss_and_gradients,
     train_factorization,
 )
+from cossim.training import train_factorization_in_top_subspace  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -103,6 +104,7 @@ __all__ = [
     "TrainingResult",
     "factorization_loss_and_gradients",
     "train_factorization",
+    "train_factorization_in_top_subspace",
     # real data and the gauge audit: cossim.datasets and cossim.audit
     "MovieRatings",
     "NeighbourStability",
