@@ -206,6 +206,10 @@ CONTRACTS = {
     "factorization_loss_and_gradients": (lambda: cossim.factorization_loss_and_gradients(
         np.eye(3), np.ones((3, 2)), np.ones((3, 2)), 1.0, "both"), ValueError, "objective must be one of"),
     "train_factorization": (lambda: cossim.train_factorization(_X(), 2, 1.0, seed="a"), ValueError, "seed must"),
+    "train_factorization_in_top_subspace": (
+        lambda: cossim.train_factorization_in_top_subspace(cossim.GramDecomposition.from_data(_X()), 2, 1.0,
+                                                           init=(np.ones((3, 2)),) * 2, optimizer="adam"),
+        ValueError, "optimizer is not accepted"),
     # cossim.relu_net
     "balance_hidden_units": (lambda: cossim.balance_hidden_units(_net(), 2), ValueError, "layer must lie"),
     "hidden_representations": (lambda: cossim.hidden_representations(_net(), np.ones((2, 4))), ValueError,

@@ -106,6 +106,7 @@ from cossim.training import (
     TrainingResult,
     factorization_loss_and_gradients,
     train_factorization,
+    train_factorization_in_top_subspace,
 )
 
 __version__ = "0.1.0"
@@ -146,6 +147,7 @@ __all__ = [
     "TrainingResult",
     "factorization_loss_and_gradients",
     "train_factorization",
+    "train_factorization_in_top_subspace",
     # the remedies of the paper's section 3: cossim.remedies
     "CosineModelResult",
     "cosine_model_loss_and_gradients",

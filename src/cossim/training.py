@@ -25,7 +25,7 @@ Import flow: this module imports :mod:`cossim.models` and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
@@ -44,7 +44,13 @@ from cossim._validation import (
 from cossim.linalg import check_gram, gram_matrix
 from cossim.models import Factorization
 
-__all__ = ["GramDecomposition", "TrainingResult", "factorization_loss_and_gradients", "train_factorization"]
+__all__ = [
+    "GramDecomposition",
+    "TrainingResult",
+    "factorization_loss_and_gradients",
+    "train_factorization",
+    "train_factorization_in_top_subspace",
+]
 
 OBJECTIVES = ("product", "factor", "weight_decay")
 OPTIMIZERS = ("gd", "adam")
@@ -579,3 +585,96 @@ def train_factorization(
         record_iterations=np.array(recorded, dtype=np.int64),
         lr=float(lr),
     )
+
+
+# --------------------------------------------------------------------------- starts inside the top-k subspace
+
+
+def train_factorization_in_top_subspace(gram: GramDecomposition, k: int, lam: float,
+                                        objective: str = "product", *, init, **options) -> TrainingResult:
+    """Gradient descent from a start inside the span of the top ``k`` eigenvectors, on ``k`` rows.
+
+    Used in ``chapters/training_dynamics.md`` ("What training picks") to run the starts that lie
+    in the span of ``V_k`` (the top ``k`` eigenvectors of ``G = X^T X``) at a cost independent of
+    the number of items. In the eigenbasis of ``G`` every gradient of the three objectives has
+    the form ``G A M_1 + A M_2 + G B M_3 + B M_4`` (``M_j`` of size ``k x k``, see
+    :func:`factorization_loss_and_gradients`); with ``G`` diagonal, a row of ``A`` and ``B`` that
+    is zero stays zero. So gradient descent from ``(A_0, B_0) = (V_k a_0, V_k b_0)`` stays in
+    that span, and its iterates are ``(V_k a_t, V_k b_t)``, where ``(a_t, b_t)`` are the iterates
+    of gradient descent on the ``k x k`` problem with Gram matrix ``diag(g_1, ..., g_k)``. This
+    function runs that small problem with :func:`train_factorization` and maps the result back:
+    the same iterates, step sizes, gradient norms and imbalance as the full run, up to rounding.
+
+    Parameters
+    ----------
+    gram : GramDecomposition
+        ``X^T X`` with its eigendecomposition; ``V_k`` is ``gram.eigenvectors[:, :k]``.
+    k : int
+        Number of latent dimensions, ``1 <= k <= min(n, p)``.
+    lam : float
+        Penalty weight ``lam >= 0``.
+    objective : {"product", "factor", "weight_decay"}
+        As in :func:`train_factorization`.
+    init : (A0, B0) or Factorization
+        The start, two ``(p, k)`` arrays whose columns lie in the span of ``V_k`` (to a relative
+        ``1e-10``).
+    **options
+        Passed on to :func:`train_factorization` (``lr``, ``max_iter``, ``tol``, ``atol``,
+        ``record_every``, ``callback``, ...). The optimizer is always gradient descent (Adam is
+        not rotation-equivariant, so it does not stay in the span); ``optimizer``,
+        ``init_scale`` and ``seed`` are not accepted. A ``callback`` receives the factors in the
+        original item basis, ``(p, k)``.
+
+    Returns
+    -------
+    TrainingResult
+        As :func:`train_factorization` would return for the same start: ``factorization`` in the
+        item basis, and ``loss_history`` the loss of the full problem (the small problem's loss
+        plus the constant ``g_{k+1} + ... + g_p``, the part of ``||X||^2`` outside the span).
+
+    Raises
+    ------
+    ValueError
+        If ``gram`` is not a :class:`GramDecomposition`, ``k`` is out of range, ``init`` has the
+        wrong shape or leaves the span of ``V_k``, or ``options`` holds ``optimizer``,
+        ``init_scale`` or ``seed``; and every error of :func:`train_factorization`.
+    """
+    if not isinstance(gram, GramDecomposition):
+        raise ValueError(f"gram must be a GramDecomposition, got {type(gram).__name__}")
+    k = check_rank(k, min(gram.n, gram.p), "k")
+    for name in ("optimizer", "init_scale", "seed"):
+        if name in options:
+            raise ValueError(f"{name} is not accepted: this function runs gradient descent from init")
+    A0, B0 = _check_init(init, gram.p, k)
+    V = gram.eigenvectors[:, :k]
+    inside = []
+    for M in (A0, B0):
+        M_k = V.T @ M
+        outside = float(np.linalg.norm(M - V @ M_k))
+        if outside > 1e-10 * max(float(np.linalg.norm(M)), np.finfo(np.float64).tiny):
+            raise ValueError(f"init must lie in the span of the top {k} eigenvectors of gram "
+                             f"(a part of norm {outside:.3g} lies outside it)")
+        inside.append(M_k)
+    g = gram.eigenvalues[:k]
+    block = GramDecomposition(np.diag(g), g, np.eye(k), gram.n)
+    callback = options.pop("callback", None)
+    if callback is not None:
+        if not callable(callback):
+            raise ValueError(f"callback must be callable, got {callback!r}")
+
+        def in_items(iteration: int, A: np.ndarray, B: np.ndarray) -> None:
+            A_items, B_items = V @ A, V @ B
+            A_items.setflags(write=False)
+            B_items.setflags(write=False)
+            callback(iteration, A_items, B_items)
+
+        options["callback"] = in_items
+    result = train_factorization(block, k, lam, objective, "gd", init=tuple(inside), **options)
+    outside_loss = float(np.sum(gram.eigenvalues[k:]))
+    f = result.factorization
+    return replace(
+        result,
+        factorization=Factorization(V @ f.A, V @ f.B),
+        loss_history=result.loss_history + outside_loss,
+    )
+
