@@ -28,6 +28,7 @@ import argparse
 import os
 import shutil
 import sys
+import tempfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
@@ -59,15 +60,23 @@ def read_notebook(source: Path):
 def execute(source: Path):
     """Execute the notebook of `source` as myst-nb does; return (source, notebook, seconds, error)."""
     from jupyter_cache.executors.utils import single_nb_execution
+    from traitlets.config import Config
 
     notebook = read_notebook(source)
-    result = single_nb_execution(
-        notebook,
-        cwd=str(source.parent),
-        timeout=CONFIG["execute"]["timeout"],
-        allow_errors=CONFIG["execute"]["allow_errors"],
-        meta_override=True,
-    )
+    with tempfile.TemporaryDirectory(prefix="cossim-kernel-") as sockets:
+        # Unix sockets, not TCP ports: kernels started at the same moment by parallel workers
+        # can pick the same free port (seen: "Address already in use" on the heartbeat).
+        config = Config()
+        config.KernelManager.transport = "ipc"
+        config.KernelManager.ip = str(Path(sockets) / "kernel")
+        result = single_nb_execution(
+            notebook,
+            cwd=str(source.parent),
+            timeout=CONFIG["execute"]["timeout"],
+            allow_errors=CONFIG["execute"]["allow_errors"],
+            meta_override=True,
+            config=config,
+        )
     return source, notebook, result.time, result.exc_string if result.err is not None else None
 
 
