@@ -37,14 +37,14 @@ def test_gauge_is_symmetric_positive_definite_with_inverse(spectrum):
     assert spectrum["symmetry_residual"] == sp.zeros(2, 2)
     assert spectrum["offdiagonal"] == 0
     assert spectrum["positive_definite"] is True
-    l1, l2 = spectrum["Lambda"][0, 0], spectrum["Lambda"][1, 1]
+    l1, l2 = spectrum["R"][0, 0], spectrum["R"][1, 1]
     gamma = spectrum["gamma"]
     assert spectrum["eigenvalues"] == (l1**gamma, l2**gamma)
     assert spectrum["inverse_product"] == sp.eye(2)
 
 
 def test_singular_values_and_whitening_match_the_theorem(spectrum):
-    l1, l2 = spectrum["Lambda"][0, 0], spectrum["Lambda"][1, 1]
+    l1, l2 = spectrum["R"][0, 0], spectrum["R"][1, 1]
     gamma = spectrum["gamma"]
     assert gamma == AUDIT_GAMMA
     for found, expected in zip(spectrum["singular_values"], (l1 ** (1 + gamma), l2 ** (1 + gamma))):
@@ -58,7 +58,7 @@ def test_singular_values_and_whitening_match_the_theorem(spectrum):
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_symbolic_gauge_agrees_with_numpy(spectrum, seed):
     rng = np.random.default_rng(seed)
-    l1, l2 = spectrum["Lambda"][0, 0], spectrum["Lambda"][1, 1]
+    l1, l2 = spectrum["R"][0, 0], spectrum["R"][1, 1]
     lambdas = np.sort(rng.uniform(0.2, 3.0, 2))[::-1]
     theta, gamma = rng.uniform(0, 2 * np.pi), rng.uniform(-1.5, 1.5)
     values = {l1: lambdas[0], l2: lambdas[1], THETA: theta, AUDIT_GAMMA: gamma}

@@ -249,8 +249,8 @@ def _spectrum_lines(result: NeighbourStabilityResult, k: int) -> list[str]:
 def _table_lines(result: NeighbourStabilityResult) -> list[str]:
     sampled = result.mode == "sampled"
     lines = [
-        *_wrap(f"Mean overlap of each item's top-{result.top} list under B_gamma = B Q Lambda^gamma Q^T "
-               "(B = P Lambda Q^T) with its list under B (gamma = 0). These gauges change no score U B^T."),
+        *_wrap(f"Mean overlap of each item's top-{result.top} list under B_gamma = B Q R^gamma Q^T "
+               "(B = P R Q^T) with its list under B (gamma = 0). These gauges change no score U B^T."),
         "",
         f"{'gamma':>8}  {'mean overlap':>12}  " + (f"{'95% interval':>15}  " if sampled else "")
         + f"{'nearest neighbour changed':>25}",
@@ -396,7 +396,7 @@ def _plot(result: NeighbourStabilityResult, path: Path, title: str) -> None:
                   label="nearest neighbour changed")
         axes.axvline(0.0, color="0.6", linewidth=0.8)
         axes.set_ylim(0.0, 1.03)
-        axes.set_xlabel(r"$\gamma$ in $B_\gamma = B\,Q\,\Lambda^\gamma Q^\top$")
+        axes.set_xlabel(r"$\gamma$ in $B_\gamma = B\,Q\,R^\gamma Q^\top$")
         axes.set_ylabel(r"fraction of items")
         axes.set_title(title)
         figure.legend(loc="outside lower center", ncols=2, frameon=False)
@@ -410,7 +410,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Audit item embeddings: how many of each item's top cosine neighbours survive the "
-        "gauges B -> B Q Lambda^gamma Q^T, which change no score U B^T; with --users, the gauge-free "
+        "gauges B -> B Q R^gamma Q^T, which change no score U B^T; with --users, the gauge-free "
         "neighbours. Exit status 0 for a completed audit (whatever its verdict), 2 for bad input.",
     )
     parser.add_argument("embeddings", metavar="EMBEDDINGS", type=Path,

@@ -13,13 +13,13 @@ ways.
 **Without the users** (:func:`neighbour_stability`), it moves ``B`` along a
 one-parameter family of such gauges, defined from ``B`` alone, and measures
 how much of each item's top-``top`` list of most cosine-similar items stays
-the same.  With the thin SVD ``B = P Lambda Q^T``,
+the same.  With the thin SVD ``B = P R Q^T``,
 
-    B_gamma = B Q Lambda^gamma Q^T = P Lambda^(1 + gamma) Q^T.
+    B_gamma = B Q R^gamma Q^T = P R^(1 + gamma) Q^T.
 
 ``gamma = 0`` is ``B`` itself; ``gamma = -1`` whitens (``B_{-1} = P Q^T``, every
 direction weighted equally); ``gamma = 1`` squares the spectrum.  The matrix
-``M = Q Lambda^gamma Q^T`` is symmetric positive definite, so the pair
+``M = Q R^gamma Q^T`` is symmetric positive definite, so the pair
 ``(U M^{-1}, B M)`` has the same scores: a legal gauge.  The family is a
 one-parameter slice of the freedom (the whole freedom is every invertible
 ``M``): it changes the relative weight of ``B``'s own latent directions, from
@@ -40,12 +40,12 @@ high overlap says "no instability detected along this family", not "stable
 under every gauge"; :func:`audit_verdict` reads the spread of the singular values
 first (:data:`FLAT_SPREAD`).
 
-**Zero singular values.**  ``Lambda^gamma`` is undefined for ``gamma < 0``
+**Zero singular values.**  ``R^gamma`` is undefined for ``gamma < 0``
 when ``B`` has a zero singular value (rank below ``k``).  The gauge then acts
-on the nonzero part only: ``M = Q_r Lambda_r^gamma Q_r^T + (I - Q_r Q_r^T)``
+on the nonzero part only: ``M = Q_r R_r^gamma Q_r^T + (I - Q_r Q_r^T)``
 with ``r`` the numerical rank (singular values above
 ``max(p, k) * eps * sigma_max``, numpy's ``matrix_rank`` rule), which is still
-symmetric positive definite; ``B M = P_r Lambda_r^(1 + gamma) Q_r^T``.  When
+symmetric positive definite; ``B M = P_r R_r^(1 + gamma) Q_r^T``.  When
 all nonzero singular values are equal (within the same tolerance), for
 example when ``B`` has orthogonal columns of equal length,
 ``B_gamma = sigma^gamma B``: every gamma gives exactly the neighbours of ``B``,
@@ -178,7 +178,7 @@ _QR_ROWS = 4096
 
 @dataclass(frozen=True)
 class NeighbourStabilityResult:
-    """How each audited item's top cosine neighbours change under the gauges ``B -> B Q Lambda^gamma Q^T``.
+    """How each audited item's top cosine neighbours change under the gauges ``B -> B Q R^gamma Q^T``.
 
     Returned by :func:`neighbour_stability` (whose docstring names the
     chapters that read these fields) and read by :mod:`cossim.cli`.  Arrays
@@ -762,7 +762,7 @@ def neighbour_stability(
     block_size: int | None = None,
     progress: Callable[[float], None] | None = None,
 ) -> NeighbourStabilityResult:
-    """How many of each item's top cosine neighbours survive the gauges ``B -> B Q Lambda^gamma Q^T``.
+    """How many of each item's top cosine neighbours survive the gauges ``B -> B Q R^gamma Q^T``.
 
     Used in ``chapters/audit.md`` (the simulated data and MovieLens-100k) and
     in ``chapters/takeaways.md``, and by the command line :mod:`cossim.cli`.
@@ -777,8 +777,8 @@ def neighbour_stability(
         Neighbours per item, ``1 <= top <= p - 1`` (and at most the number of
         nonzero rows minus one).
     gammas : array_like, shape (g,), default ``numpy.linspace(-1, 1, 9)``
-        Exponents of the gauges ``B_gamma = B Q Lambda^gamma Q^T`` (thin SVD
-        ``B = P Lambda Q^T``), finite, at least one.
+        Exponents of the gauges ``B_gamma = B Q R^gamma Q^T`` (thin SVD
+        ``B = P R Q^T``), finite, at least one.
     sample : int, optional
         Audit this many query items, drawn uniformly without replacement from
         the items with a nonzero embedding, against all ``p`` items, and give
