@@ -22,6 +22,25 @@ from cossim import (  # noqa: E402  (after the path set-up above, which `tools` 
 )
 from tests.site_support import SITE, serve  # noqa: E402
 
+
+def two_block_interactions(n: int, p: int, seed: int, *, every_row: bool = False):
+    """A small 0/1 matrix: items in two blocks, each user prefers one (0.6 inside it, 0.1 outside).
+
+    The first user has every item (no empty column); with ``every_row`` each user also gets one
+    random item (no empty row)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    block = np.repeat([0, 1], p // 2)
+    preferred = rng.integers(0, 2, size=n)
+    prob = np.where(block[None, :] == preferred[:, None], 0.6, 0.1)
+    X = (rng.random((n, p)) < prob).astype(float)
+    if every_row:
+        X[np.arange(n), rng.integers(0, p, size=n)] = 1.0
+    X[0] = 1.0
+    return X
+
+
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
 # Flags for a root, offline machine: no sandbox, and no background calls to Google's services.
 CHROMIUM_ARGS = [

@@ -17,6 +17,7 @@ from cossim.remedies import (
     standardize_columns,
     train_cosine_model,
 )
+from tests.conftest import two_block_interactions
 
 # --------------------------------------------------------------------------- fixtures
 
@@ -24,14 +25,7 @@ from cossim.remedies import (
 @pytest.fixture(scope="module")
 def small_data():
     """A small 0/1 matrix with two blocks of items (60 users, 10 items)."""
-    rng = np.random.default_rng(3)
-    n, p = 60, 10
-    block = np.repeat([0, 1], p // 2)
-    preferred = rng.integers(0, 2, size=n)
-    prob = np.where(block[None, :] == preferred[:, None], 0.6, 0.1)
-    X = (rng.random((n, p)) < prob).astype(float)
-    X[0] = 1.0  # no empty column
-    return X
+    return two_block_interactions(60, 10, seed=3)
 
 
 def random_matrix(shape, seed):

@@ -18,20 +18,13 @@ from cossim import (
     train_two_sided_model,
     two_sided_loss_and_gradients,
 )
+from tests.conftest import two_block_interactions
 
 
 @pytest.fixture(scope="module")
 def data():
     """A small 0/1 matrix with two blocks of items (80 users, 12 items), no empty row or column."""
-    rng = np.random.default_rng(5)
-    n, p = 80, 12
-    block = np.repeat([0, 1], p // 2)
-    preferred = rng.integers(0, 2, size=n)
-    prob = np.where(block[None, :] == preferred[:, None], 0.6, 0.1)
-    X = (rng.random((n, p)) < prob).astype(float)
-    X[np.arange(n), rng.integers(0, p, size=n)] = 1.0  # no empty row
-    X[0] = 1.0  # no empty column
-    return X
+    return two_block_interactions(80, 12, seed=5, every_row=True)
 
 
 def loss_directly(X, A, B, tau):
