@@ -118,6 +118,9 @@ def test_every_public_derivation_renders(name):
         assert depth >= 0
     assert depth == 0
     assert latex.count(r"\left") == latex.count(r"\right")
+    # A backslash lost in a plain string ("\rho" is a carriage return and "ho") shows up as a
+    # control character.
+    assert not [ch for ch in latex if ord(ch) < 0x20 and ch != "\n"]
 
 
 @pytest.mark.parametrize("name", DERIVATION_FUNCTIONS)

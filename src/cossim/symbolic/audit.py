@@ -136,8 +136,8 @@ def audit_gauge_spectrum() -> Derivation:
              show_eq(label("Q^{\\top} B_{\\gamma}^{\\top} B_{\\gamma} Q"), gram_in_basis)),
         Step("So the singular values of $B_\\gamma$ are", sp.Tuple(*singular_values)),
         Step("They are equal when their ratio is 1; solve for $\\gamma$ (with "
-             "$\rho_1 \\neq \rho_2$).",
-             sp.Tuple(show_eq(label("\rho_{1,\\gamma} / \rho_{2,\\gamma}"), ratio),
+             "$\\rho_1 \\neq \\rho_2$).",
+             sp.Tuple(show_eq(label("\\rho_{1,\\gamma} / \\rho_{2,\\gamma}"), ratio),
                       show_eq(gamma, solutions[0]))),
     )
     return Derivation(

@@ -181,6 +181,9 @@ def _prose_to_latex(text: str, command: str = "text") -> str:
     dollars may not contain TeX's special characters: MathJax and LaTeX escape
     them differently inside ``\text``, so the only portable way is maths.
     """
+    control = sorted({ch for ch in text if ord(ch) < 0x20 and ch != "\n"})
+    if control:  # a "\rho" in a plain string is a carriage return and "ho"
+        raise ValueError(f"text has control character(s) {control}; escape backslashes: {text!r}")
     pieces = text.split("$")
     if len(pieces) % 2 == 0:
         raise ValueError(f"unbalanced $ in text: {text!r}")
