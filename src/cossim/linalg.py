@@ -85,7 +85,10 @@ def _gram(X: np.ndarray, integral_dtype: bool) -> np.ndarray:
     X32 = _float32_copy_if_exact(X, integral_dtype)
     if X32 is not None:
         return (X32.T @ X32).astype(np.float64)
-    return check_finite(X, "X").T @ X
+    # float64 arithmetic, whatever the input's precision (float16 data would overflow, float32
+    # lose digits).
+    X = np.asarray(check_finite(X, "X"), dtype=np.float64)
+    return X.T @ X
 
 
 def _fix_signs(U: np.ndarray | None, V: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
