@@ -835,18 +835,12 @@ def two_sided_loss_and_gradients(X, A, B, tau: float) -> tuple[float, np.ndarray
     """
     X = as_matrix(X, "X")
     _check_data_rows(X)
-    p = X.shape[1]
-    A = as_matrix(A, "A")
-    B = as_matrix(B, "B")
-    if A.shape[0] != p or A.ndim != 2:
-        raise ValueError(f"A must have {p} rows (one per item, the columns of X), got shape {A.shape}")
-    if B.shape != A.shape:
-        raise ValueError(f"B must have the same shape as A {A.shape}, got shape {B.shape}")
+    A, B = check_factor_pair(A, B, X.shape[1], "one per item, the columns of X")
     tau = check_real(tau, "tau")
     _check_no_zero_rows(B, "B")
-    if np.any(np.einsum("ij,ij->i", X @ A, X @ A) == 0.0):
-        raise ValueError("A must give every user a direction: a row of X A is zero")
     loss, grad_A, grad_B, grad_tau, *_ = _two_sided_terms(X, float(np.sum(X * X)), A, B, float(tau))
+    if not np.isfinite(loss):  # B has no zero row, so a row of X A is zero
+        raise ValueError("A must give every user a direction: a row of X A is zero")
     return float(loss), grad_A, grad_B, float(grad_tau)
 
 
@@ -998,11 +992,6 @@ def train_two_sided_model(
         """The same model with rows of ``X A`` of mean length 1 and unit rows of ``B``."""
         return A / np.linalg.norm(X @ A, axis=1).mean(), normalize_rows(B)
 
-    def largest_gradient(A, B) -> float:
-        """Largest entry of the gradient of ``loss / ||X||^2`` at the rescaled point."""
-        _, grad_A, grad_B, *_ = _two_sided_terms(X, norm2_X, A, B, tau)
-        return max(float(np.max(np.abs(grad_A))), float(np.max(np.abs(grad_B)))) / norm2_X
-
     # The loss does not see the scale of A or of a row of B, but the gradient does (it shrinks as
     # they grow), so the gradient test is made at the rescaled point, and L-BFGS is restarted from
     # there if it stopped on its own gradient test in other units.
@@ -1026,13 +1015,13 @@ def train_two_sided_model(
         n_iter += int(outcome.nit)
         message = str(outcome.message)
         A, B = rescaled(outcome.x[:size].reshape(p, k), outcome.x[size:].reshape(p, k))
-        converged = largest_gradient(A, B) <= tol
-        # Restart only after a stop on L-BFGS's own gradient test that made progress.
+        loss, grad_A, grad_B, _, _, _, U, Y = _two_sided_terms(X, norm2_X, A, B, tau)
+        # The largest entry of the gradient of loss / ||X||^2, at the rescaled point.
+        converged = max(float(np.max(np.abs(grad_A))), float(np.max(np.abs(grad_B)))) / norm2_X <= tol
+        # Restart only after a stop on L-BFGS's own tests (status 0; with ftol = 0 that is its
+        # gradient test) that made progress.
         if converged or n_iter >= max_iter or outcome.status != 0 or outcome.nit == 0:
             break
-        if "PROJECTED GRADIENT" not in message.upper():
-            break
-    loss, grad_A, grad_B, _, _, _, U, Y = _two_sided_terms(X, norm2_X, A, B, tau)
     grad_norm = float(np.sqrt(np.sum(grad_A**2) + np.sum(grad_B**2))) / norm2_X
     return TwoSidedModelResult(
         A=A,
