@@ -12,9 +12,8 @@ STAMP := $(VENV)/.installed-from-lock
 # when any of it is newer than the stamp, `make pdf` builds the book afresh first, so the PDF
 # never shows outputs of older sources.
 BOOK_STAMP := _build/.book-built
-BOOK_INPUTS := $(wildcard intro.md bibliography.md chapters/*.md _config.yml _toc.yml references.bib \
-	_ext/*.py _latex/* tools/build_book.py) $(shell find src -name '*.py') requirements.lock
-PDF := _build/pdf/the-arbitrary-cosine.pdf
+BOOK_INPUTS := $(filter-out README.md,$(wildcard *.md)) $(wildcard chapters/*.md _config.yml _toc.yml \
+	references.bib _ext/*.py _latex/* _static/* tools/*.py) $(shell find src -name '*.py') requirements.lock
 
 .PHONY: all install data book pdf check-site test test-lib test-chapters test-site lint notebooks lock bench clean
 
@@ -38,7 +37,7 @@ data: install
 
 # Every build starts from nothing: no HTML, no Sphinx environment, no executed notebook of an
 # earlier build survives it, so a second `make book` does exactly what the first did. The
-# chapters are executed two at a time (tools/build_book.py), then Sphinx builds the site.
+# chapters are executed one per available core (tools/build_book.py), then Sphinx builds the site.
 book: install data
 	rm -rf _build/html _build/jupyter_execute _build/executed _build/.doctrees _build/.jupyter_cache _build/latex _build/pdf $(BOOK_STAMP)
 	$(BIN)/python tools/build_book.py --builder html
@@ -83,9 +82,11 @@ test-site: install
 lint: install
 	$(BIN)/ruff check src tests tools benchmarks _ext conftest.py
 
-# Executed notebooks of every chapter, for local use, in notebooks/ (git-ignored).
-notebooks: install data
-	$(BIN)/python tools/notebooks.py --out notebooks
+# Executed notebooks of every page, for local use, in notebooks/ (git-ignored): the ones the last
+# book build executed (the same files each page offers for download), rebuilt first if stale.
+notebooks: $(BOOK_STAMP)
+	rm -rf notebooks
+	cp -r _build/executed notebooks
 
 # Regenerate the lock file from pyproject.toml (needs the registry). It runs uv, at the version the
 # lock pins, from a venv of its own: the project's .venv may not match pyproject.toml yet (a

@@ -1,4 +1,4 @@
-"""Build the book: execute every chapter (two at a time on two cores), then run Jupyter Book.
+"""Build the book: execute every chapter (one per available core), then run Jupyter Book.
 
 Usage (what `make book` and `make pdf` run)::
 
@@ -117,7 +117,8 @@ def execute_all(jobs: int) -> dict[Path, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--builder", default="html", choices=["html", "pdflatex"])
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="chapters executed at once")
+    parser.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)),
+                        help="chapters executed at once (default: one per core this process may use)")
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error(f"--jobs must be >= 1, got {args.jobs}")
