@@ -39,6 +39,12 @@ def parse(page: Path) -> BeautifulSoup:
     return BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
 
 
+def main_content(page: Path):
+    """The text of a page: its ``article`` (no navigation or sidebars), or the whole page."""
+    soup = parse(page)
+    return soup.select_one("article") or soup
+
+
 def is_external(url: str) -> bool:
     parsed = urlparse(url.strip())
     return parsed.scheme in {"http", "https"} or url.strip().startswith("//")

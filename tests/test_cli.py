@@ -299,8 +299,8 @@ def _environment(**extra):
 @pytest.mark.parametrize("command", [[sys.executable, "-m", "cossim.audit"],
                                      [str(Path(sys.executable).parent / "cossim-audit")]])
 def test_the_installed_command_and_python_m_run_quietly(command, items, labels, tmp_path):
-    if not Path(command[0]).exists():  # pragma: no cover - the package is installed with its script
-        pytest.skip("cossim-audit is not installed next to this Python")
+    # `make install` installs the package with its script: a missing one is a failure.
+    assert Path(command[0]).exists(), f"{command[0]} is not installed: run `make install`"
     done = subprocess.run([*command, str(items), "--labels", str(labels)], capture_output=True, text=True,
                           encoding="utf-8", timeout=120, env=_environment())
     assert done.returncode == 0, done.stderr

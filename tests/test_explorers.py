@@ -8,7 +8,7 @@ the rendered page, agrees with cossim's own fits to 1e-6 (the film explorer's ov
 least 20 ratings, which it carries). Each page adds less than 3 MB: BokehJS, the explorer's output,
 and its static stand-in figure only if the browser fetches it, which with JavaScript it must not.
 
-Needs the built book; uses the browser fixtures of tests/test_browser.py (which skip where
+Needs the built book; uses the browser fixtures of tests/conftest.py (which skip where
 chromium is absent, and fail under COSSIM_REQUIRE_BROWSER=1).
 """
 

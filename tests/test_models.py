@@ -24,7 +24,7 @@ from cossim import (
     user_item_similarity,
     user_similarity,
 )
-from tests.conftest import FITS, LOSSES
+from tests.model_support import FITS, LOSSES
 
 # --------------------------------------------------------------------------- independent helpers
 

@@ -13,9 +13,9 @@ import re
 
 import pytest
 
-from tests.site_support import SITE, book_pages, parse
+from tests.site_support import SITE, book_pages, main_content
 from tools.book_pages import ROOT, notebook_sources, toc_entries
-from tools.visible_code import MAX_CELL_LINES, MAX_PAGE_LINES
+from tools.visible_code import HIDING_TAGS, MAX_CELL_LINES, MAX_PAGE_LINES
 
 CHAPTERS = [entry for entry in toc_entries() if entry.startswith("chapters/")]
 NOTEBOOK_PAGES = [str(source.relative_to(ROOT).with_suffix("")) for source in notebook_sources()]
@@ -24,8 +24,7 @@ EXERCISE_TYPES = ("proof", "calculation", "code", "judgement")
 
 
 def article(entry):
-    soup = parse(SITE / f"{entry}.html")
-    return soup.select_one("article") or soup
+    return main_content(SITE / f"{entry}.html")
 
 
 def visible_code_cells(entry):
@@ -33,7 +32,7 @@ def visible_code_cells(entry):
     sizes = []
     for cell in article(entry).select("div.cell"):
         classes = set(cell.get("class", []))
-        if classes & {"tag_hide-input", "tag_hide-cell", "tag_remove-input", "tag_remove-cell"}:
+        if classes & {f"tag_{tag}" for tag in HIDING_TAGS}:
             continue
         code = cell.select_one("div.cell_input pre")
         if code is None or code.find_parent("details") is not None:
@@ -81,9 +80,17 @@ def test_exercises_state_difficulty_and_type_and_hide_their_solutions(entry):
 
 
 @pytest.mark.site
+def test_the_exercise_checks_can_fail():
+    # The selectors must find the exercises and solutions, or the test above proves nothing.
+    pages = [article(entry) for entry in CHAPTERS]
+    assert sum(len(page.select("div.exercise")) for page in pages) >= len(CHAPTERS) - 1
+    assert sum(len(page.select("div.solution")) for page in pages) >= len(CHAPTERS) - 1
+
+
+@pytest.mark.site
 @pytest.mark.parametrize("page", book_pages()[1:], ids=lambda p: str(p.relative_to(SITE)))
 def test_every_image_says_what_it_shows(page):
-    for image in (parse(page).select_one("article") or parse(page)).select("img"):
+    for image in main_content(page).select("img"):
         alt = (image.get("alt") or "").strip()
         assert len(alt) >= 20, f"{page.name}: alt text {alt!r} is too short"
         assert not re.search(r"\.(png|jpe?g|svg|gif)$|^[./_\w-]+$", alt), f"{page.name}: alt text is a file name: {alt!r}"

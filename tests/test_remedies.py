@@ -17,7 +17,7 @@ from cossim.remedies import (
     standardize_columns,
     train_cosine_model,
 )
-from tests.conftest import two_block_interactions
+from tests.model_support import two_block_interactions
 
 # --------------------------------------------------------------------------- fixtures
 

@@ -28,7 +28,7 @@ from cossim.training import (
     factorization_loss_and_gradients,
     train_factorization,
 )
-from tests.conftest import FITS, LOSSES
+from tests.model_support import FITS, LOSSES
 
 OBJECTIVES = tuple(FITS)
 

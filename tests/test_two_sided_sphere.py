@@ -18,7 +18,7 @@ from cossim import (
     train_two_sided_model,
     two_sided_loss_and_gradients,
 )
-from tests.conftest import two_block_interactions
+from tests.model_support import two_block_interactions
 
 
 @pytest.fixture(scope="module")
