@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cossim._util import adam_update, read_only, top_indices, unit_rows
+from cossim._util import adam_update, read_only, shared_fraction, top_indices, unit_rows
 
 
 @settings(max_examples=200, deadline=None)
@@ -51,3 +51,18 @@ def test_read_only_arrays_refuse_writes():
     array = read_only(np.zeros(3))
     with pytest.raises(ValueError):
         array[0] = 1.0
+
+
+def test_shared_fraction_matches_set_intersections():
+    rng = np.random.default_rng(11)
+    first = np.array([rng.permutation(30)[:6] for _ in range(50)])
+    second = np.array([rng.permutation(30)[:6] for _ in range(50)])
+    first[3] = -1
+    second[7] = -1
+    expected = [len(set(a) & set(b)) / 6 for a, b in zip(first.tolist(), second.tolist())]
+    result = shared_fraction(first, second)
+    assert np.isnan(result[3]) and np.isnan(result[7])
+    keep = np.ones(50, dtype=bool)
+    keep[[3, 7]] = False
+    assert np.array_equal(result[keep], np.array(expected)[keep])
+    assert 0 < np.nanmean(result) < 1   # the draws share some entries, not all

@@ -71,6 +71,21 @@ def top_indices(keys: np.ndarray, top: int) -> np.ndarray:
     return np.take_along_axis(columns, order, axis=1)
 
 
+def shared_fraction(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Per row, the fraction of two neighbour lists that they share; NaN where either row is -1.
+
+    ``first`` and ``second`` are ``(m, t)`` integer arrays whose rows hold distinct indices (or
+    are all -1: no list), as :func:`top_indices` and :func:`cossim.nearest_neighbours` give them.
+    Sorting each concatenated pair of rows puts a shared index next to its copy, so counting equal
+    neighbours counts the shared entries: ``O(m t log t)``, whatever the number of items.
+    """
+    result = np.full(first.shape[0], np.nan)
+    rows = (first[:, 0] >= 0) & (second[:, 0] >= 0)
+    both = np.sort(np.concatenate([first[rows], second[rows]], axis=1), axis=1)
+    result[rows] = np.count_nonzero(both[:, 1:] == both[:, :-1], axis=1) / first.shape[1]
+    return result
+
+
 def adam_update(
     param: np.ndarray,
     grad: np.ndarray,

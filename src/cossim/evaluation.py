@@ -32,7 +32,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from cossim._util import top_indices
+from cossim._util import shared_fraction, top_indices
 from cossim._validation import as_array, as_generator, as_matrix, as_vector, check_nonnegative, check_rank
 from cossim.linalg import top_spectrum
 
@@ -343,17 +343,7 @@ def shared_neighbours(first, second) -> np.ndarray:
     second = _check_neighbours(second, "second")
     if second.shape != first.shape:
         raise ValueError(f"second must have the shape of first {first.shape}, got {second.shape}")
-    m, t = first.shape
-    result = np.full(m, np.nan)
-    rows = np.flatnonzero((first[:, 0] >= 0) & (second[:, 0] >= 0))
-    if rows.size:
-        a, b = first[rows], second[rows]
-        # Entry j of b's row is shared if it equals some entry of a's row: t comparisons of (r, t).
-        shared = np.zeros(rows.size, dtype=np.int64)
-        for j in range(t):
-            shared += np.any(a == b[:, j : j + 1], axis=1)
-        result[rows] = shared / t
-    return result
+    return shared_fraction(first, second)
 
 
 def label_jaccard(neighbours, labels, items=None) -> np.ndarray:

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cossim._util import top_indices
+from cossim._util import shared_fraction, top_indices
 from cossim._validation import as_array, as_matrix, check_rank
 
 __all__ = ["ClusterMetricsResult", "cluster_metrics", "nearest_neighbours", "neighbour_overlap", "within_between_means"]
@@ -331,14 +331,9 @@ def neighbour_overlap(S1, S2, top: int = 10) -> float:
         raise ValueError(f"S2 must have the same shape as S1 {S1.shape}, got {S2.shape}")
     p = S1.shape[0]
     top = check_rank(top, p - 1, "top")
-    first, second = _neighbours(S1, top), _neighbours(S2, top)
-    rows = np.flatnonzero((first[:, 0] >= 0) & (second[:, 0] >= 0))
-    if rows.size == 0:
-        return float("nan")
-    member = np.zeros((rows.size, p), dtype=bool)
-    member[np.arange(rows.size)[:, None], first[rows]] = True
-    shared = np.take_along_axis(member, second[rows], axis=1).sum(axis=1)
-    return float(np.mean(shared) / top)
+    shared = shared_fraction(_neighbours(S1, top), _neighbours(S2, top))
+    defined = shared[~np.isnan(shared)]
+    return float(defined.mean()) if defined.size else float("nan")
 
 
 # --------------------------------------------------------------------------- all at once

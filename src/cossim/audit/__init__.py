@@ -113,7 +113,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cossim._util import read_only, unit_rows
+from cossim._util import read_only, shared_fraction, unit_rows
 from cossim._validation import as_generator, as_matrix, as_vector, check_rank
 
 __all__ = [
@@ -719,20 +719,6 @@ def _query_embeddings(B, name, query_items, prepare, maps, width) -> list[np.nda
     return queries
 
 
-def _shared_counts(first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """Per row, how many entries two lists of distinct indices share (rows of -1 give junk: mask them)."""
-    both = np.sort(np.concatenate([first, second], axis=1), axis=1)
-    return np.count_nonzero(both[:, 1:] == both[:, :-1], axis=1)
-
-
-def _overlaps(first: np.ndarray, second: np.ndarray, top: int) -> np.ndarray:
-    """Per row, the fraction of ``top`` shared by two lists; NaN where either list is missing (-1)."""
-    result = np.full(first.shape[0], np.nan)
-    both = (first[:, 0] >= 0) & (second[:, 0] >= 0)
-    result[both] = _shared_counts(first[both], second[both]) / top
-    return result
-
-
 def _interval(values: np.ndarray, mode: str, population: int) -> np.ndarray:
     """The 95 % interval of the mean of ``values`` (NaN-free) for the population mean; see the module docstring."""
     mean = float(np.mean(values))
@@ -974,7 +960,7 @@ def neighbour_stability(
     for index, gamma in enumerate(gammas):
         current = lists[map_of_gamma[float(gamma)]] if float(gamma) in map_of_gamma else reference
         neighbours[index] = current
-        overlaps[index] = _overlaps(reference, current, top)
+        overlaps[index] = shared_fraction(reference, current)
         changed = np.count_nonzero(reference[query_valid, 0] != current[query_valid, 0])
         nearest_changed[index] = changed / n_valid_queries if n_valid_queries else np.nan
         values = overlaps[index, query_valid]
@@ -984,7 +970,7 @@ def neighbour_stability(
     extra = {}
     if C is not None:
         gauge_free = lists[-1]
-        shared = _overlaps(reference, gauge_free, top)
+        shared = shared_fraction(reference, gauge_free)
         present = shared[~np.isnan(shared)]
         population = int(np.count_nonzero(gauge_free_valid))
         extra = dict(
