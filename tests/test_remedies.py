@@ -354,6 +354,15 @@ def test_inverse_propensity_weights_on_a_small_input():
     assert np.allclose(inverse_propensity_weights(X, 0.0), 1.0)
 
 
+def test_inverse_propensity_weights_refuse_an_exponent_that_overflows():
+    X = np.zeros((1000, 2))
+    X[:, 0] = 1.0
+    X[0, 1] = 1.0                      # popularities 1,000 and 1: weights 1 and 1000**exponent
+    assert np.isclose(inverse_propensity_weights(X, 100.0, preserve_norm=False)[1], 1e300)
+    with pytest.raises(ValueError, match="exponent 120.0 is too large"):
+        inverse_propensity_weights(X, 120.0)
+
+
 def test_inverse_propensity_weights_reject_bad_input():
     with pytest.raises(ValueError, match="X must be non-negative"):
         inverse_propensity_weights([[1.0, -1.0], [1.0, 1.0]], 0.5)

@@ -16,12 +16,14 @@ implements each, plus the post-hoc normalisation that is *not* a way out:
    gauge changes: :func:`projected_item_similarity`.
 3. **Normalising before learning.**  :func:`standardize_columns` and
    :func:`inverse_propensity_weights` transform ``X`` before a fit;
-   :func:`gram_matrix` and :func:`gram_spectrum` let the fits of
-   :mod:`cossim.models` run from a (transformed) Gram matrix.
+   :func:`cossim.linalg.gram_matrix` and :func:`cossim.linalg.gram_spectrum`
+   let the fits of :mod:`cossim.models` run from a (transformed) Gram matrix.
 
 Import flow: this module imports :mod:`numpy`, :mod:`scipy`,
-:mod:`cossim._validation`, and :mod:`cossim.models`;
-nothing below it imports it.
+:mod:`cossim._validation`, :mod:`cossim.linalg`, :mod:`cossim.models` and
+:mod:`cossim.audit` (whose :func:`cossim.audit.gauge_free_items` is the one
+implementation of the gauge-free Gram matrix ``B (U^T U) B^T``); nothing
+below it imports it.
 """
 
 from __future__ import annotations
@@ -334,7 +336,7 @@ def train_cosine_model(
     Parameters
     ----------
     G : array_like, shape (p, p)
-        ``X^T X`` (see :func:`gram_matrix`).
+        ``X^T X`` (see :func:`cossim.linalg.gram_matrix`).
     k : int
         Number of latent dimensions, ``1 <= k <= p``.
     lam : float
@@ -726,8 +728,12 @@ def inverse_propensity_weights(X, exponent: float, *, preserve_norm: bool = True
     empty = np.flatnonzero(popularity <= 0)
     if empty.size:
         raise ValueError(f"X has a column with sum 0 (column {int(empty[0])}): its popularity is undefined")
-    # Relative to the largest popularity first, so that large exponents cannot overflow.
-    w = (popularity / popularity.max()) ** (-exponent)
+    # Relative to the largest popularity, so the rarest item's weight is the largest; an exponent
+    # so large that it overflows is refused rather than returned as inf or NaN.
+    with np.errstate(over="ignore"):
+        w = (popularity / popularity.max()) ** (-exponent)
+    if not np.all(np.isfinite(w)):
+        raise ValueError(f"exponent {exponent} is too large for these popularities: the weights overflow")
     if preserve_norm:
         column_norms2 = np.sum(np.asarray(X, dtype=np.float64) ** 2, axis=0)
         w = w * np.sqrt(column_norms2.sum() / np.sum(w * w * column_norms2))
