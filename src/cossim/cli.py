@@ -515,7 +515,8 @@ def main(argv=None) -> int:
             result = neighbour_stability(B, top=arguments.top, gammas=gammas, sample=sample, seed=arguments.seed,
                                          users=users, progress=progress)
             extra = None
-            missing = [item for item in chosen if item not in set(result.items.tolist())]
+            audited = set(result.items.tolist())
+            missing = [item for item in chosen if item not in audited]
             if missing:  # sampled mode: the chosen items are audited on their own
                 extra = neighbour_stability(B, top=arguments.top, gammas=gammas, items=missing, users=users)
         except ValueError as error:
