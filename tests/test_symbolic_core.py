@@ -176,10 +176,13 @@ def test_latex_wraps_long_prose_outside_maths_and_selects_steps():
     wrapped = derivation.latex(width=30)
     unwrapped = derivation.latex(width=None)
     assert wrapped.count(r"\\") > unwrapped.count(r"\\")
-    for row in wrapped.split(r" \\"):
-        if r"\text{" in row and r"\qquad" not in row:
-            # a prose row: no inline maths was split across rows
-            assert row.count("$") == 0
+    # The wrapper never splits inline maths across rows: each row has whole $...$ pairs.
+    from cossim.symbolic.core import _wrap_prose
+
+    prose = "Solve $f'(w) = 0$ for the weight, then check $w^* = \\sigma^2 / (\\sigma^2 + \\lambda)$ again."
+    rows = _wrap_prose(prose, 12)
+    assert len(rows) > 3 and all(row.count("$") % 2 == 0 for row in rows)
+    assert " ".join(rows) == prose
     only_first = derivation.latex(steps=[1], width=None)
     assert only_first.count(r"\qquad") == 1
     with pytest.raises(ValueError, match="steps"):

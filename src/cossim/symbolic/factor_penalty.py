@@ -386,8 +386,9 @@ def factor_penalty_balance() -> Derivation:
     :math:`x = \|(XA)_{:j}\|^2`, :math:`y = \|B_{:j}\|^2`. Solving the
     derivative gives :math:`u^* = \sqrt{y/x}`; there the two terms are equal
     (:math:`u x = y/u = \sqrt{xy}`, the balance), and the change from ``d = 1``
-    factors as :math:`(u - 1)(u x - y)/u`: nonzero unless the column is already
-    balanced or ``d^2 = 1``. So a non-orthogonal diagonal gauge changes the loss.
+    factors as :math:`(u - 1)(u x - y)/u`: zero only for ``u = 1`` or ``u = y/x``
+    (the rescaling that swaps the two norms), so every other diagonal gauge
+    changes the penalty, and the balanced column (``x = y``) is its minimum.
 
     Returns
     -------

@@ -120,7 +120,9 @@ def cosine_depends_on_scale(
     A derivation, used in ``chapters/gauge_freedom.md``. With symbolic vectors
     the factored derivative is
     :math:`t\,(a_2 b_2 t^2 - a_1 b_1)(a_1 b_2 - a_2 b_1)^2 / (\dots)^{3/2}`:
-    it vanishes identically only when ``a`` and ``b`` are parallel.
+    it vanishes identically when ``a`` and ``b`` are parallel, or when
+    :math:`a_1 b_1 = a_2 b_2 = 0` (for example ``(1, 0)`` and ``(0, 1)``, whose
+    cosine stays 0), and only then.
 
     Parameters
     ----------
@@ -151,7 +153,7 @@ def cosine_depends_on_scale(
     candidates = []
     for base in ((1, 2, 2, 1), (1, 3, 2, 1), (2, 1, 1, 3)):
         for tv in (2, 3, 5):
-            point = {s: v for s, v in zip(free, base * 2)}
+            point = dict(zip(free, base))
             point[t] = tv
             candidates.append(point)
     witness = None if derivative == 0 else witness_nonzero(derivative, candidates)
