@@ -76,3 +76,14 @@ def test_every_bibliography_entry_names_its_authors_in_full_and_links_arxiv():
         if "eprint" in entry.fields:
             assert entry.fields.get("archiveprefix") == "arXiv", key
             assert re.fullmatch(r"\d{4}\.\d{4,5}", entry.fields["eprint"]), key
+
+
+def test_the_intro_stars_the_core_path_that_the_reading_times_add_up():
+    """The ★ chapters of the intro's map are the ones `minutes_core` sums (_ext/book_assets.py)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("book_assets", ROOT / "_ext" / "book_assets.py")
+    book_assets = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(book_assets)
+    starred = re.findall(r"\{doc\}`(chapters/\w+)` ★", (ROOT / "intro.md").read_text(encoding="utf-8"))
+    assert starred and tuple(starred) == book_assets.CORE_PATH
