@@ -114,7 +114,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cossim._util import read_only, shared_fraction, unit_rows
-from cossim._validation import as_generator, as_matrix, as_vector, check_rank
+from cossim._validation import as_array, as_generator, as_matrix, as_vector, check_count, check_rank
 
 __all__ = [
     "DEFAULT_GAMMAS",
@@ -274,8 +274,7 @@ class NeighbourStabilityResult:
 
         Returns item indices (among all ``p``), not positions in :attr:`items`.
         """
-        if isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 0:
-            raise ValueError(f"count must be a non-negative integer, got {count!r}")
+        count = check_count(count, "count", minimum=0)
         values = self.item_overlap
         rows = np.flatnonzero(~np.isnan(values))
         order = np.lexsort((self.items[rows], values[rows]))
@@ -330,22 +329,12 @@ def _tile_width(p: int, block_size: int) -> int:
 def _check_block_size(block_size, p: int, queries: int) -> int:
     if block_size is None:
         return _default_block_size(p, queries)
-    if isinstance(block_size, bool) or not isinstance(block_size, numbers.Integral):
-        raise ValueError(f"block_size must be a positive integer or None, got {block_size!r}")
-    if block_size <= 0:
-        raise ValueError(f"block_size must be a positive integer or None, got {block_size}")
-    return int(min(block_size, queries))
+    return min(check_count(block_size, "block_size"), queries)
 
 
 def _as_table(value, name: str) -> np.ndarray:
     """A 2-D real array without copying (a memmap stays a memmap); finiteness is checked tile by tile."""
-    if isinstance(value, np.ndarray):
-        array = value
-    else:
-        try:
-            array = np.asarray(value)
-        except Exception as error:  # ragged lists and the like
-            raise ValueError(f"{name} must be a 2-D array of numbers: {error}") from error
+    array = value if isinstance(value, np.ndarray) else as_array(value, name, "a 2-D array of numbers")
     if array.ndim != 2:
         raise ValueError(f"{name} must be a 2-D array, got {array.ndim} dimension(s) with shape {array.shape}")
     kind = array.dtype
