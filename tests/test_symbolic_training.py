@@ -82,6 +82,21 @@ def test_step_expansion_is_the_generic_second_order_formula(dynamics):
     assert vanishes(d["step"] - expected)
 
 
+def test_step_pieces_are_derived_and_unchanged(dynamics):
+    """The derived first- and second-order parts are the typed formulas, for every objective."""
+    for objective, d in dynamics.items():
+        A, B, eta = d["A"], d["B"], d["eta"]
+        p, k = A.shape
+        P, Q = sp.MatrixSymbol("P", p, k), sp.MatrixSymbol("Q", p, k)
+        assert vanishes(d["second_order"] - eta**2 * (P.T * P - Q.T * Q)), objective
+        generic_first = -eta * (A.T * P + P.T * A - B.T * Q - Q.T * B)
+        assert vanishes(d["step"] - generic_first - d["second_order"]), objective
+        typed = generic_first.subs({P: d["grad_A"], Q: d["grad_B"]})
+        assert vanishes(d["first_order"] - typed), objective
+        N = d["N"]
+        assert vanishes(d["first_order"] + eta * (N + N.T)), objective
+
+
 def test_dynamics_rejects_unknown_objectives():
     with pytest.raises(ValueError, match="objective must be one of"):
         imbalance_dynamics("dropout")
@@ -151,6 +166,21 @@ def test_balanced_gauge_solutions():
         assert sp.simplify(P * S * P - S) == sp.zeros(2, 2)
     G, S_sym = d["G"], d["S"]
     assert vanishes(d["imbalance"] - (G.T * S_sym * G - G.I * S_sym * G.I.T))
+    assert d["reduction_holds"] is True
+
+
+def test_reduction_check_fails_for_a_wrong_factorisation():
+    """The comparison behind ``reduction_holds`` rejects a wrong expansion."""
+    from cossim.symbolic.training import _expands_to
+
+    d = balanced_minimizer_gauge()
+    G, S = d["G"], d["S"]
+    P = G * G.T
+    target = G.T * S * G - G.I * S * G.I.T
+    assert _expands_to(G.I * (P * S * P - S) * G.T.I, target)[2] is True
+    for wrong in (G.I * (P * S * P + S) * G.T.I, G.I * (P * S - S) * G.T.I,
+                  (P * S * P - S)):
+        assert _expands_to(wrong, target)[2] is False
 
 
 def test_unbalanced_positive_definite_P_is_not_a_solution():

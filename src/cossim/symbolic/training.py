@@ -91,9 +91,12 @@ def imbalance_dynamics(objective: str = "product") -> Derivation:
     * ``"weight_decay"``: :math:`N = 2\lambda (A^\top A - B^\top B)`.
 
     It also expands one gradient-descent step with step size :math:`\eta` and
-    generic gradients :math:`P, Q`:
+    generic gradients :math:`P, Q`, and derives its coefficients of
+    :math:`\eta` (the derivative in :math:`\eta` at 0) and of :math:`\eta^2`
+    (half the second derivative), checking that no higher power is left:
     :math:`C_{t+1} - C_t = -\eta (A^\top P + P^\top A - B^\top Q - Q^\top B)
-    + \eta^2 (P^\top P - Q^\top Q)`, whose first-order part, with the
+    + \eta^2 (P^\top P - Q^\top Q)`. Its first-order part
+    :math:`\eta\, \partial_\eta (C_{t+1} - C_t)|_{\eta = 0}`, with the
     objective's gradients, is :math:`-\eta (N + N^\top)`.
 
     Parameters
@@ -107,8 +110,9 @@ def imbalance_dynamics(objective: str = "product") -> Derivation:
         ``result``: ``X``, ``A``, ``B``, ``lam``, ``eta``, ``loss``, ``grad_A``,
         ``grad_B``, ``N``, ``product_rule`` (:math:`\dot C` for a generic
         path), ``flow`` (:math:`\dot C` under gradient flow), ``step`` (the
-        change of :math:`C` in one step with generic gradients ``P``, ``Q``),
-        ``first_order`` (its first-order part with the objective's
+        change of :math:`C` in one step with generic gradients ``P``, ``Q``,
+        expanded), ``second_order`` (its :math:`\eta^2` term, derived),
+        ``first_order`` (its first-order part, derived, with the objective's
         gradients), ``conserved`` (bool: ``flow`` is the zero matrix) and
         ``first_order_vanishes`` (bool: so is ``first_order``). The zero
         matrix is sympy's ``ZeroMatrix``, which does not compare equal to 0.
@@ -142,9 +146,17 @@ def imbalance_dynamics(objective: str = "product") -> Derivation:
     flow = sp.expand(product_rule.subs({A_dot: -grad_A, B_dot: -grad_B})).doit()
     if not _matrix_is_zero(sp.expand(flow + N + N.T).doit()):  # pragma: no cover - a sympy regression
         raise RuntimeError(f"the flow derivative {flow} is not -(N + N^\\top) for N = {N}")
+    # One step with generic gradients P, Q, expanded; its Taylor coefficients in eta
+    # are derived by differentiation (first: d/d eta at 0; second: half of d^2/d eta^2).
     step = sp.expand(imbalance(A - eta * P, B - eta * Q) - imbalance(A, B)).doit()
-    second_order = sp.expand(eta**2 * (P.T * P - Q.T * Q))
-    first_order = sp.expand((step - second_order).subs({P: grad_A, Q: grad_B})).doit()
+    rate = sp.expand(step.diff(eta)).doit()
+    first_coefficient = sp.expand(rate.subs(eta, 0)).doit()
+    second_coefficient = sp.expand(rate.diff(eta) / 2).doit()
+    second_order = sp.expand(eta**2 * second_coefficient).doit()
+    # The step is a polynomial of degree two in eta: nothing is left beyond the two terms.
+    if not _matrix_is_zero(sp.expand(step - eta * first_coefficient - second_order).doit()):  # pragma: no cover
+        raise RuntimeError(f"the step {step} has terms beyond second order in eta")
+    first_order = sp.expand(eta * first_coefficient.subs({P: grad_A, Q: grad_B})).doit()
     conserved = _matrix_is_zero(flow)
 
     names = {"product": "(1)", "factor": "(2)", "weight_decay": "weight decay"}
@@ -153,15 +165,9 @@ def imbalance_dynamics(objective: str = "product") -> Derivation:
         "factor": "\\|X - X A B^\\top\\|^2 + \\lambda (\\|X A\\|^2 + \\|B\\|^2)",
         "weight_decay": "\\|X - X A B^\\top\\|^2 + \\lambda (\\|A\\|^2 + \\|B\\|^2)",
     }
-    # The change in one step, grouped by powers of eta for display (the same matrix).
-    grouped = sp.MatAdd(
-        sp.MatMul(-eta, sp.MatAdd(A.T * P, P.T * A, -B.T * Q, -Q.T * B, evaluate=False),
-                  evaluate=False),
-        sp.MatMul(eta**2, sp.MatAdd(P.T * P, -Q.T * Q, evaluate=False), evaluate=False),
-        evaluate=False,
-    )
-    if not _matrix_is_zero(sp.expand(grouped - step).doit()):  # pragma: no cover - a sympy regression
-        raise RuntimeError("the grouped form of the step differs from its expansion")
+    # The step, displayed by powers of eta from the two derived coefficients.
+    by_powers = sp.MatAdd(sp.MatMul(eta, first_coefficient, evaluate=False),
+                          sp.MatMul(eta**2, second_coefficient, evaluate=False), evaluate=False)
     steps = (
         Step(f"Sympy differentiates $L = {formulas[objective]}$, written as a sum of traces, "
              "with respect to $A$ ...", show_eq(label("\\nabla_A L"), grad_A)),
@@ -172,16 +178,19 @@ def imbalance_dynamics(objective: str = "product") -> Derivation:
              show_eq(label("\\dot C"), product_rule)),
         Step("Gradient flow: substitute $\\dot A = -\\nabla_A L$ and $\\dot B = -\\nabla_B L$.",
              show_eq(label("\\dot C"), flow)),
-        Step("One step of gradient descent with step $\\eta$ and gradients $P$, $Q$.",
-             show_eq(label("C_{t+1} - C_t"), grouped)),
+        Step("One step of gradient descent with step $\\eta$ and gradients $P$, $Q$: sympy "
+             "expands the change and derives its coefficients of $\\eta$ (the derivative at "
+             "$\\eta = 0$) and of $\\eta^2$ (half the second derivative); no higher power occurs.",
+             show_eq(label("C_{t+1} - C_t"), by_powers)),
         Step("Its first-order part, with the gradients of this objective.",
-             show_eq(label("C_{t+1} - C_t - \\eta^{2} (P^{\\top} P - Q^{\\top} Q)"), first_order)),
+             show_eq(label("\\eta \\, \\partial_\\eta (C_{t+1} - C_t) \\big|_{\\eta = 0}"),
+                     first_order)),
     )
     return Derivation(
         f"How training moves the imbalance, objective {names[objective]}", steps,
         {"X": X, "A": A, "B": B, "lam": lam, "eta": eta, "loss": loss, "grad_A": grad_A,
          "grad_B": grad_B, "N": N, "product_rule": product_rule, "flow": flow, "step": step,
-         "first_order": first_order, "conserved": bool(conserved),
+         "second_order": second_order, "first_order": first_order, "conserved": bool(conserved),
          "first_order_vanishes": _matrix_is_zero(first_order)},
     )
 
@@ -262,16 +271,29 @@ def imbalance_conservation_check(objective: str = "product", n: int = 2, p: int 
     )
 
 
+def _expands_to(product: Any, target: Any) -> tuple[Any, Any, bool]:
+    """Expand a matrix expression and check it against ``target``.
+
+    Returns the expansion, the expanded difference from ``target`` and whether
+    that difference is the zero matrix.
+    """
+    expansion = sp.expand(product).doit()
+    difference = sp.expand(expansion - target).doit()
+    return expansion, difference, _matrix_is_zero(difference)
+
+
 def balanced_minimizer_gauge() -> Derivation:
     r"""Derive that a balanced minimiser of (1) is the symmetric split up to rotation.
 
-    A derivation, used in ``chapters/training_dynamics.md``. Every minimiser
+    A derivation whose first step is a check, used in
+    ``chapters/training_dynamics.md``. Every minimiser
     of (1) is :math:`(A_{(1)} G, B_{(1)} G^{-\top})` with
     :math:`A_{(1)}^\top A_{(1)} = B_{(1)}^\top B_{(1)} = S = \mathrm{diag}(s_i)`,
     so its imbalance is :math:`G^\top S G - G^{-1} S G^{-\top}`. Sympy first
-    expands :math:`G^{-1} (P S P - S) G^{-\top}` with :math:`P = G G^\top`
-    (matrix symbols of any size) and gets exactly that imbalance: a minimiser
-    is balanced if and only if :math:`P S P = S`. Then, for ``k = 2``, with
+    checks the reduction: it expands :math:`G^{-1} (P S P - S) G^{-\top}` with
+    :math:`P = G G^\top` (matrix symbols of any size) and compares it with that
+    imbalance (``reduction_holds``), so a minimiser is balanced if and only if
+    :math:`P S P = S`. Then it derives: for ``k = 2``, with
     :math:`S = \mathrm{diag}(s_1, s_2)` positive and a symmetric symbolic
     ``P``, it solves :math:`P S P = S` and keeps the positive-definite
     solutions (``P = G G^T`` must be one): only :math:`P = I`, so ``G`` is
@@ -284,7 +306,8 @@ def balanced_minimizer_gauge() -> Derivation:
     -------
     Derivation
         ``result``: ``G``, ``S`` (the matrix symbols), ``imbalance`` (the
-        expansion of :math:`G^{-1}(PSP - S)G^{-\top}`), ``s`` (the symbols
+        expansion of :math:`G^{-1}(PSP - S)G^{-\top}`), ``reduction_holds``
+        (bool: it equals :math:`G^\top S G - G^{-1} S G^{-\top}`), ``s`` (the symbols
         :math:`s_1, s_2`), ``P`` (the symmetric unknown), ``solutions`` (all
         solutions, as matrices), ``positive_definite`` (those that are) and
         ``orthogonal_gauge`` (bool: the only positive-definite solution is
@@ -294,7 +317,10 @@ def balanced_minimizer_gauge() -> Derivation:
     G = sp.MatrixSymbol("G", k, k)
     S_mat = sp.MatrixSymbol("S", k, k)
     P_mat = G * G.T
-    imbalance = sp.expand(G.I * (P_mat * S_mat * P_mat - S_mat) * G.T.I).doit()
+    # The imbalance of the minimiser (A_(1) G, B_(1) G^-T), from its definition.
+    minimiser_imbalance = G.T * S_mat * G - G.I * S_mat * G.I.T
+    imbalance, difference, reduction_holds = _expands_to(
+        G.I * (P_mat * S_mat * P_mat - S_mat) * G.T.I, minimiser_imbalance)
     s1, s2 = sp.symbols("s_1 s_2", positive=True)
     S = sp.diag(s1, s2)
     p11, p12, p22 = sp.symbols("p_11 p_12 p_22", real=True)
@@ -305,10 +331,13 @@ def balanced_minimizer_gauge() -> Derivation:
     positive = [M for M in solutions if M.is_positive_definite]
     orthogonal = len(positive) == 1 and positive[0] == sp.eye(2)
     steps = (
-        Step("With $P = G G^\\top$, sympy expands $G^{-1} (P S P - S) G^{-\\top}$ to the imbalance "
-             "of the minimiser $(A_{(1)} G, B_{(1)} G^{-\\top})$; so it is balanced exactly "
-             "when $P S P = S$.",
-             show_eq(label("G^{-1} (P S P - S) G^{-\\top}"), imbalance)),
+        Step("A check: with $P = G G^\\top$, sympy expands $G^{-1} (P S P - S) G^{-\\top}$ and "
+             "compares it with the imbalance $G^\\top S G - G^{-1} S G^{-\\top}$ of the minimiser "
+             "$(A_{(1)} G, B_{(1)} G^{-\\top})$; if they agree, it is balanced exactly when "
+             "$P S P = S$.",
+             sp.Tuple(show_eq(label("G^{-1} (P S P - S) G^{-\\top}"), imbalance),
+                      show_eq(label("G^{-1} (P S P - S) G^{-\\top} - (G^{\\top} S G - G^{-1} S "
+                                    "G^{-\\top})"), difference))),
         Step("Two latent dimensions: the unknown symmetric $P$ and the diagonal $S$.",
              sp.Tuple(show_eq("P", P), show_eq("S", S))),
         Step("Sympy solves $P S P = S$.", sp.Tuple(*solutions)),
@@ -317,7 +346,8 @@ def balanced_minimizer_gauge() -> Derivation:
     )
     return Derivation(
         "A balanced minimiser of (1) has an orthogonal gauge", steps,
-        {"G": G, "S": S_mat, "imbalance": imbalance, "s": (s1, s2), "P": P,
+        {"G": G, "S": S_mat, "imbalance": imbalance, "reduction_holds": bool(reduction_holds),
+         "s": (s1, s2), "P": P,
          "solutions": tuple(solutions), "positive_definite": tuple(positive),
          "orthogonal_gauge": bool(orthogonal)},
     )
