@@ -112,7 +112,7 @@ def test_network_formula_matches_a_float_evaluation_before_and_after_rescaling()
 
 def test_balance_is_a_derivation_with_the_expected_results():
     balance = weight_decay_unit_balance()
-    a, b, d = balance["a"], balance["b"], balance["d"]
+    a, b, d = balance["a"], balance["o"], balance["d"]
     assert balance.kind == "derivation"
     assert sp.simplify(balance["fourth_power"] - b / a) == 0
     assert sp.simplify(balance["minimiser"] - (b / a) ** sp.Rational(1, 4)) == 0
@@ -127,7 +127,7 @@ def test_balance_is_a_derivation_with_the_expected_results():
 
 def test_balance_minimiser_beats_a_grid_numerically():
     balance = weight_decay_unit_balance()
-    a, b, d = balance["a"], balance["b"], balance["d"]
+    a, b, d = balance["a"], balance["o"], balance["d"]
     for a_value, b_value in ((1.0, 9.0), (4.0, 0.25), (2.0, 2.0)):
         g = sp.lambdify(d, balance["penalty"].subs({a: a_value, b: b_value}))
         d_star = float(balance["minimiser"].subs({a: a_value, b: b_value}))

@@ -175,26 +175,27 @@ def weight_decay_unit_balance() -> Derivation:
 
     A derivation, used in ``chapters/deep_models.md``. Rescaling a hidden
     unit by ``d > 0`` turns its squared incoming norm ``a`` (weights and
-    bias) into :math:`d^2 a` and its squared outgoing norm ``b`` into
-    :math:`b / d^2`, so the weight-decay penalty on the orbit is
-    :math:`g(d) = d^2 a + b / d^2`. Sympy solves :math:`g'(d) = 0` for
-    ``d > 0`` (one root, with :math:`d^4 = b/a`), shows the second derivative
+    bias) into :math:`d^2 a` and its squared outgoing norm ``o`` into
+    :math:`o / d^2`, so the weight-decay penalty on the orbit is
+    :math:`g(d) = d^2 a + o / d^2`. Sympy solves :math:`g'(d) = 0` for
+    ``d > 0`` (one root, with :math:`d^4 = o/a`), shows the second derivative
     is positive there, finds the two terms equal at the root (the balance,
-    both :math:`\sqrt{ab}`), and solves :math:`g'(1) = 0` for ``b``: the
-    trained point itself is stationary on its orbit only if ``b = a``.
+    both :math:`\sqrt{ao}`), and solves :math:`g'(1) = 0` for ``o``: the
+    trained point itself is stationary on its orbit only if ``o = a``.
+    (``o``, not ``b``: in the chapter ``b`` is a bias.)
 
     Returns
     -------
     Derivation
-        ``result``: ``d``, ``a``, ``b``, ``penalty``, ``derivative``,
+        ``result``: ``d``, ``a``, ``o``, ``penalty``, ``derivative``,
         ``minimiser``, ``fourth_power`` (:math:`d^{*4}`),
         ``second_derivative``, ``incoming`` and ``outgoing`` (the two terms at
         the minimiser), ``minimum``, ``slope_at_one`` (:math:`g'(1)`) and
-        ``stationary_at_one`` (the solution ``b`` of :math:`g'(1) = 0`).
+        ``stationary_at_one`` (the solution ``o`` of :math:`g'(1) = 0`).
     """
     d = sp.Symbol("d", positive=True)
-    a, b = sp.symbols("a b", positive=True)
-    penalty = d**2 * a + b / d**2
+    a, o = sp.symbols("a o", positive=True)
+    penalty = d**2 * a + o / d**2
     derivative = sp.diff(penalty, d)
     roots = sp.solve(sp.Eq(derivative, 0), d)
     if len(roots) != 1:
@@ -203,15 +204,15 @@ def weight_decay_unit_balance() -> Derivation:
     fourth = sp.simplify(d_star**4)
     second = sp.simplify(sp.diff(penalty, d, 2).subs(d, d_star))
     incoming = sp.simplify(d_star**2 * a)
-    outgoing = sp.simplify(b / d_star**2)
+    outgoing = sp.simplify(o / d_star**2)
     minimum = sp.simplify(penalty.subs(d, d_star))
     slope = sp.factor(derivative.subs(d, 1))
-    at_one = sp.solve(sp.Eq(slope, 0), b)
+    at_one = sp.solve(sp.Eq(slope, 0), o)
     if len(at_one) != 1:
         raise RuntimeError(f"expected one solution of g'(1) = 0, got {at_one}")
     steps = (
         Step("On the orbit of one hidden unit, with squared incoming norm $a$ and outgoing "
-             "norm $b$, the penalty is", show_eq(label("g(d)"), penalty)),
+             "norm $o$, the penalty is", show_eq(label("g(d)"), penalty)),
         Step("Differentiate.", show_eq(label("g^{\\prime}(d)"), derivative)),
         Step("Solve $g^{\\prime}(d) = 0$ for $d > 0$: one root, whose fourth power is "
              "the ratio of the norms.",
@@ -219,14 +220,14 @@ def weight_decay_unit_balance() -> Derivation:
         Step("The second derivative there is positive: a minimum.",
              sp.Gt(second, 0, evaluate=False)),
         Step("At the minimum the rescaled incoming and outgoing norms are equal.",
-             sp.Tuple(show_eq(label("(d^*)^2 a"), incoming), show_eq(label("b / (d^*)^2"), outgoing))),
+             sp.Tuple(show_eq(label("(d^*)^2 a"), incoming), show_eq(label("o / (d^*)^2"), outgoing))),
         Step("The smallest penalty on the orbit.", show_eq(label("g(d^*)"), minimum)),
         Step("The trained unit is the point $d = 1$ of its orbit; solve $g^{\\prime}(1) = 0$ "
-             "for $b$.", sp.Tuple(show_eq(label("g^{\\prime}(1)"), slope), show_eq("b", at_one[0]))),
+             "for $o$.", sp.Tuple(show_eq(label("g^{\\prime}(1)"), slope), show_eq("o", at_one[0]))),
     )
     return Derivation(
         "Weight decay balances a hidden unit", steps,
-        {"d": d, "a": a, "b": b, "penalty": penalty, "derivative": derivative,
+        {"d": d, "a": a, "o": o, "penalty": penalty, "derivative": derivative,
          "minimiser": d_star, "fourth_power": fourth, "second_derivative": second,
          "incoming": incoming, "outgoing": outgoing, "minimum": minimum,
          "slope_at_one": slope, "stationary_at_one": at_one[0]},
