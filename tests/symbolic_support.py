@@ -14,7 +14,7 @@ PUBLIC_FUNCTIONS = sorted(
     name for name in symbolic.__all__
     if inspect.isfunction(getattr(symbolic, name))
 )
-HELPERS = {"rotation_matrix", "cosine", "cosine_matrix", "cross_cosine", "book_latex", "relabel"}
+HELPERS = {"rotation_matrix", "cosine", "cosine_matrix", "cross_cosine", "book_latex"}
 DERIVATION_FUNCTIONS = [name for name in PUBLIC_FUNCTIONS if name not in HELPERS]
 
 

@@ -253,7 +253,6 @@ CONTRACTS = {
         ValueError,
         "tau must",
     ),
-    "relabel": (lambda: sym.relabel(sym.fixed_product_balance(), {"p": "1x"}), ValueError, "symbols must"),
     "factor_penalty_rotation_check": (lambda: sym.factor_penalty_rotation_check(sp.eye(3)), ValueError, "R must"),
     "factor_penalty_vs_product_family": None,  # takes no input
     "fixed_product_balance": None,  # takes no input

@@ -10,6 +10,7 @@ counter-example, to show that it can fail.
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -29,15 +30,49 @@ from tests.symbolic_support import (
 
 def test_fixed_product_balance():
     d = default("fixed_product_balance")
-    t, p = d["t"], d["p"]
-    assert d["p_squared"] == sp.Abs(t) and d["q_squared"] == sp.Abs(t)
-    assert d["minimum"] == 2 * sp.Abs(t)
+    z, alpha = d["z"], d["alpha"]
+    assert d["alpha_squared"] == sp.Abs(z) and d["beta_squared"] == sp.Abs(z)
+    assert d["minimum"] == 2 * sp.Abs(z)
     assert d["second_derivative"].is_positive
-    for tv in (3, -2, sp.Rational(1, 4)):
-        g = d["penalty"].subs(t, tv)
-        best = min(float(g.subs(p, sp.Rational(k, 20))) for k in range(1, 200))
-        assert best >= 2 * abs(float(tv)) - 1e-12
-        assert best - 2 * abs(float(tv)) < 1e-2
+    for zv in (3, -2, sp.Rational(1, 4)):
+        g = d["penalty"].subs(z, zv)
+        best = min(float(g.subs(alpha, sp.Rational(k, 20))) for k in range(1, 200))
+        assert best >= 2 * abs(float(zv)) - 1e-12
+        assert best - 2 * abs(float(zv)) < 1e-2
+
+
+# The book reserves p (the number of items), q, t, u and P for other things: the
+# one-direction derivations are written in the chapter's letters from the start.
+LETTERS = {
+    "fixed_product_balance": {"alpha", "z"},
+    "factor_penalty_direction": {"alpha", "beta", "z"},
+    "weight_decay_direction": {"a", "b", "w"},
+    "factor_penalty_balance": {"rho", "x", "y"},
+    "factor_penalty_vs_product_family": {"rho"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(LETTERS))
+def test_derivations_are_written_in_the_chapter_letters(name):
+    d = default(name)
+    shown = d.latex(width=None)
+    for letter in ("p", "q", "t", "u", "P"):
+        assert re.search(r"(?<![\\A-Za-z])" + letter + r"(?![A-Za-z])", shown) is None, letter
+    names = {s.name for v in d.result.values() if isinstance(v, sp.Basic)
+             for s in v.free_symbols if type(s) is sp.Symbol}
+    assert LETTERS[name] <= names and not names & {"p", "q", "t", "u", "P"}
+    # One letter for the product and the common square: no "z = alpha^2 = beta^2 = z".
+    assert not any(re.search(r"\$(\w+) = [^$]* = \1 \\ge 0\$", step.text) for step in d.steps)
+
+
+def test_one_square_and_the_wording_are_written_correctly_at_the_source():
+    direction = default("factor_penalty_direction")
+    assert any(r"$\alpha^2 = \beta^2 = z \ge 0$" in s.text for s in direction.steps)
+    decay = default("weight_decay_direction")
+    assert any(r"$a^2 = b^2 = w \ge 0$" in s.text for s in decay.steps)
+    versus = factor_penalty_vs_product_family()
+    assert any("so the cosines generally differ." in s.text for s in versus.steps)
+    assert r"c(\rho) - c(1)" in default("factor_penalty_balance").latex()
 
 
 def _grid_minimum(f, x, y, half_width=3.0, steps=120):
@@ -53,18 +88,18 @@ def test_factor_penalty_direction_threshold_both_branches():
     d = default("factor_penalty_direction")
     assert d["threshold"] == sp.Max(SIGMA - LAMBDA, 0)
     assert sp.simplify(d["stationary_point"] - (SIGMA - LAMBDA)) == 0
-    t = sp.Symbol("t", positive=True)
-    assert sp.simplify(d["flip"] - 4 * SIGMA * t) == 0
+    z = sp.Symbol("z", positive=True)
+    assert sp.simplify(d["flip"] - 4 * SIGMA * z) == 0
     assert d["threshold"].subs({SIGMA: 3, LAMBDA: 1}) == 2
     assert d["threshold"].subs({SIGMA: 1, LAMBDA: 3}) == 0
     assert d["threshold"].subs({SIGMA: 2, LAMBDA: 2}) == 0
-    p, q = sp.symbols("p q", real=True)
+    alpha, beta = sp.symbols("alpha beta", real=True)
     for s, lam in CASES:
         f = d["objective"].subs({SIGMA: s, LAMBDA: lam})
-        root = d["p"].subs({SIGMA: s, LAMBDA: lam})
+        root = d["alpha"].subs({SIGMA: s, LAMBDA: lam})
         assert root == sp.sqrt(max(s - lam, 0))
-        optimum = float(f.subs({p: root, q: root}))
-        grid = _grid_minimum(f, p, q)
+        optimum = float(f.subs({alpha: root, beta: root}))
+        grid = _grid_minimum(f, alpha, beta)
         assert optimum <= grid + 1e-12 and grid - optimum < 5e-3
 
 
@@ -114,18 +149,18 @@ def test_factor_penalty_rotation_check():
 
 def test_factor_penalty_balance():
     d = default("factor_penalty_balance")
-    u, x, y = d["u"], d["x"], d["y"]
+    rho, x, y = d["rho"], d["x"], d["y"]
     assert sp.simplify(d["minimiser"] - sp.sqrt(y / x)) == 0
     assert sp.simplify(d["user_term"] - d["item_term"]) == 0
     assert sp.simplify(d["minimum"] - 2 * sp.sqrt(x * y)) == 0
-    assert sp.expand(d["change"] - (u * x + y / u - x - y)) == 0
+    assert sp.expand(d["change"] - (rho * x + y / rho - x - y)) == 0
     assert d["second_derivative"].is_positive
     for xv, yv in [(1, 4), (9, 1), (2, 2)]:
         values = [xv * k / 100 + yv * 100 / k for k in range(1, 1000)]
         assert min(values) >= 2 * math.sqrt(xv * yv) - 1e-12
         assert float(d["minimiser"].subs({x: xv, y: yv})) == pytest.approx(math.sqrt(yv / xv))
-    # Balanced columns (x = y) are already optimal: the change vanishes only at u = 1 there.
-    assert sp.factor(d["change"].subs(y, x)) == x * (u - 1) ** 2 / u
+    # Balanced columns (x = y) are already optimal: the change vanishes only at rho = 1 there.
+    assert sp.factor(d["change"].subs(y, x)) == x * (rho - 1) ** 2 / rho
 
 
 # --------------------------------------------------------------------------------------
@@ -133,7 +168,7 @@ def test_factor_penalty_balance():
 # --------------------------------------------------------------------------------------
 
 D = factor_penalty_vs_product_family()
-LAM1, LAM2, U = D["lam1"], D["lam2"], D["u"]
+LAM1, LAM2, RHO = D["lam1"], D["lam2"], D["rho"]
 S = SIGMA**2 / (SIGMA**2 + LAM1)
 
 
@@ -150,10 +185,10 @@ def test_is_a_derivation_with_the_expected_closed_forms():
 
 def test_balanced_gauge_equalises_the_norms_and_others_do_not():
     user, item = D["user_norm2"], D["item_norm2"]
-    assert sp.simplify((user - item).subs(U, 1 / SIGMA)) == 0
+    assert sp.simplify((user - item).subs(RHO, 1 / SIGMA)) == 0
     point = {SIGMA: 3, LAM1: 2, LAM2: 1}
-    for u in (sp.Rational(1, 2), 1, 2):
-        assert (user - item).subs(point).subs(U, u) != 0
+    for rho in (sp.Rational(1, 2), 1, 2):
+        assert (user - item).subs(point).subs(RHO, rho) != 0
 
 
 def test_ratio_derivative_matches_finite_differences_and_is_not_zero():

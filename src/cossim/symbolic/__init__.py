@@ -49,7 +49,6 @@ from cossim.symbolic.gauge import (
     positive_vectors_cosine_range,
     two_vector_cosine_range,
 )
-from cossim.symbolic.notation import relabel
 from cossim.symbolic.product_penalty import (
     cosine_formula_check,
     full_rank_item_identity_check,
@@ -81,8 +80,6 @@ __all__ = [
     "cosine_matrix",
     "cross_cosine",
     "rotation_matrix",
-    # notation
-    "relabel",
     # gauge
     "cosine_depends_on_scale",
     "gauge_for_correlation",

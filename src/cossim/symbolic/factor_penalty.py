@@ -64,9 +64,10 @@ def _nonnegative_quadratic_minimiser(
     d2h = sp.simplify(sp.diff(h, u, 2))
     if not d2h.is_positive:
         raise RuntimeError(f"h is not strictly convex: h'' = {d2h}")
-    steps.append(Step(f"Setting $h'({u.name}) = 0$ and solving gives one stationary point.",
-                      show_eq(label(f"{u.name}_0"), u0)))
-    steps.append(Step(f"The second derivative is positive, so $h$ is convex in ${u.name}$.",
+    v = sp.latex(u)
+    steps.append(Step(f"Setting $h'({v}) = 0$ and solving gives one stationary point.",
+                      show_eq(label(f"{v}_0"), u0)))
+    steps.append(Step(f"The second derivative is positive, so $h$ is convex in ${v}$.",
                       sp.Gt(d2h, 0, evaluate=False)))
 
     # Branch 1: u0 > 0.
@@ -80,7 +81,7 @@ def _nonnegative_quadratic_minimiser(
         f"Case {names[0]}: put ${book_latex(parameter)} = {book_latex(par_above[0])}$ with "
         f"$\\epsilon > 0$; the stationary point is then positive, hence feasible, and by "
         f"convexity it is the minimiser.",
-        show_eq(label(f"{u.name}_0"), u0_above)))
+        show_eq(label(f"{v}_0"), u0_above)))
 
     # Branch 2: u0 <= 0.
     par_below = sp.solve(sp.Eq(u0, -delta), parameter)
@@ -91,134 +92,144 @@ def _nonnegative_quadratic_minimiser(
         raise RuntimeError(f"branch u0 <= 0: cannot show h' >= 0, got {dh_below}")
     steps.append(Step(
         f"Case {names[1]}: put ${book_latex(parameter)} = {book_latex(par_below[0])}$ with "
-        f"$\\delta \\ge 0$; then $h'({u.name}) \\ge 0$ for all ${u.name} \\ge 0$, so $h$ "
-        f"never decreases and the minimiser is the boundary ${u.name} = 0$.",
-        show_eq(label(f"h'({u.name})"), dh_below)))
+        f"$\\delta \\ge 0$; then $h'({v}) \\ge 0$ for all ${v} \\ge 0$, so $h$ "
+        f"never decreases and the minimiser is the boundary ${v} = 0$.",
+        show_eq(label(f"h'({v})"), dh_below)))
 
     u_star = sp.Max(u0, 0)
     steps.append(Step("Both cases together: the positive part of the stationary point.",
-                      show_eq(label(f"{u.name}^*"),
+                      show_eq(label(f"{v}^*"),
                           sp.Piecewise((u0, sp.Gt(u0, 0)), (0, True)))))
     return steps, u0, u_star
 
 
 def fixed_product_balance() -> Derivation:
-    r"""Derive that :math:`p^2 + q^2` with :math:`pq = t` fixed is least at :math:`p^2 = q^2 = |t|`.
+    r"""Derive that :math:`\alpha^2 + \beta^2` at fixed :math:`\alpha\beta = z` is least at :math:`\alpha^2 = \beta^2 = |z|`.
 
     A derivation, used in ``chapters/factor_penalty.md`` (the balance at the
-    optimum of objective (2) and of the weight-decay variant). Only
-    :math:`p^2` matters, so take ``p > 0``; with :math:`q = t/p`, solving
-    :math:`g'(p) = 0` for :math:`g(p) = p^2 + t^2/p^2` gives
-    :math:`p = \sqrt{|t|}`; then :math:`q^2 = |t|` and the minimum is
-    :math:`2|t|`.
+    optimum of objective (2) and of the weight-decay variant), written in the
+    chapter's letters: the factors :math:`\alpha, \beta` and their product
+    :math:`z`. Only :math:`\alpha^2` matters, so take ``alpha > 0``; with
+    :math:`\beta = z/\alpha`, solving :math:`g'(\alpha) = 0` for
+    :math:`g(\alpha) = \alpha^2 + z^2/\alpha^2` gives
+    :math:`\alpha = \sqrt{|z|}`; then :math:`\beta^2 = |z|` and the minimum is
+    :math:`2|z|`.
 
     Returns
     -------
     Derivation
-        ``result``: ``t`` (real, nonzero), ``p`` (positive), ``penalty``
-        (:math:`g(p)`), ``p_star``, ``p_squared``, ``q_squared``,
+        ``result``: ``z`` (real, nonzero), ``alpha`` (positive), ``penalty``
+        (:math:`g(\alpha)`), ``alpha_star``, ``alpha_squared``, ``beta_squared``,
         ``second_derivative`` (at the optimum) and ``minimum``.
     """
-    t = sp.Symbol("t", real=True, nonzero=True)
-    p = sp.Symbol("p", positive=True)
-    g = p**2 + (t / p) ** 2
-    dg = sp.diff(g, p)
-    solutions = sp.solve(sp.Eq(dg, 0), p)
+    z = sp.Symbol("z", real=True, nonzero=True)
+    alpha = sp.Symbol("alpha", positive=True)
+    g = alpha**2 + (z / alpha) ** 2
+    dg = sp.diff(g, alpha)
+    solutions = sp.solve(sp.Eq(dg, 0), alpha)
     if len(solutions) != 1:
         raise RuntimeError(f"expected one stationary point, got {solutions}")
-    p_star = solutions[0]
-    p_sq = in_abs(p_star**2, t)
-    q_sq = in_abs((t / p_star) ** 2, t)
-    d2g = in_abs(sp.diff(g, p, 2).subs(p, p_star), t)
-    minimum = in_abs(g.subs(p, p_star), t)
+    alpha_star = solutions[0]
+    alpha_sq = in_abs(alpha_star**2, z)
+    beta_sq = in_abs((z / alpha_star) ** 2, z)
+    d2g = in_abs(sp.diff(g, alpha, 2).subs(alpha, alpha_star), z)
+    minimum = in_abs(g.subs(alpha, alpha_star), z)
     steps = (
-        Step("Fix the product $p q = t$ and write the penalty as a function of $p$.",
-             show_eq(label("g(p)"), g)),
-        Step("Differentiate.", show_eq(label("g'(p)"), sp.factor(sp.together(dg)))),
-        Step("Solve $g'(p) = 0$ for $p > 0$.", show_eq(label("p^*"), p_star)),
-        Step("Then both factors have the same square: the balance $|p| = |q|$.",
-             sp.Tuple(show_eq(label("p^2"), p_sq), show_eq(label("q^2"), q_sq))),
+        Step("Fix the product $\\alpha \\beta = z$ and write the penalty as a function of $\\alpha$.",
+             show_eq(label("g(\\alpha)"), g)),
+        Step("Differentiate.",
+             show_eq(label("g'(\\alpha)"), sp.factor(sp.together(dg), alpha))),
+        Step("Solve $g'(\\alpha) = 0$ for $\\alpha > 0$.", show_eq(label("\\alpha^*"), alpha_star)),
+        Step("Then both factors have the same square: the balance $|\\alpha| = |\\beta|$.",
+             sp.Tuple(show_eq(label("\\alpha^2"), alpha_sq), show_eq(label("\\beta^2"), beta_sq))),
         Step("The second derivative there is positive: a minimum.",
              sp.Gt(d2g, 0, evaluate=False)),
-        Step("The smallest penalty for the product $t$.", show_eq(label("g(p^*)"), minimum)),
+        Step("The smallest penalty for the product $z$.",
+             show_eq(label("g(\\alpha^*)"), minimum)),
     )
     return Derivation(
         "Fixed product, smallest penalty", steps,
-        {"t": t, "p": p, "penalty": g, "p_star": p_star, "p_squared": p_sq,
-         "q_squared": q_sq, "second_derivative": d2g, "minimum": minimum},
+        {"z": z, "alpha": alpha, "penalty": g, "alpha_star": alpha_star,
+         "alpha_squared": alpha_sq, "beta_squared": beta_sq, "second_derivative": d2g,
+         "minimum": minimum},
     )
 
 
 def _penalised_direction(
-    title: str, fit: sp.Expr, weight: sp.Expr, x: sp.Symbol, y: sp.Symbol,
+    title: str, fit: sp.Expr, weight: sp.Expr, x: sp.Symbol, y: sp.Symbol, product: sp.Symbol,
     parameter: sp.Symbol, names: tuple[str, str],
 ) -> tuple[list[Step], dict]:
     """Shared route of :func:`factor_penalty_direction` and :func:`weight_decay_direction`.
 
-    ``fit`` is the data term as a function of the product ``t = x y`` (a symbol
-    ``t`` inside), ``weight`` the penalty coefficient of ``x^2 + y^2``.
+    ``fit`` is the data term as a function of the product of the factors ``x`` and
+    ``y`` (the real symbol ``product`` inside), ``weight`` the penalty coefficient of
+    ``x^2 + y^2``. The same letter names the product, and below, after the sign
+    argument, the common square ``x^2 = y^2`` of a balanced split.
     """
-    t = sp.Symbol("t", real=True)
-    t_pos = sp.Symbol("t", positive=True)
-    u = sp.Symbol("u", real=True)
+    z = product
+    z_pos = sp.Symbol(z.name, positive=True)
     balance = fixed_product_balance()
-    t_b = balance["t"]
-    objective = fit.subs(t, x * y) + weight * (x**2 + y**2)
-    h = fit + weight * balance["minimum"].subs(t_b, t)
-    flip = sp.factor(sp.simplify((h.subs(t, -t_pos) - h.subs(t, t_pos))))
+    objective = fit.subs(z, x * y) + weight * (x**2 + y**2)
+    h = fit + weight * balance["minimum"].subs(balance["z"], z)
+    flip = sp.factor(sp.simplify((h.subs(z, -z_pos) - h.subs(z, z_pos))))
     if not flip.is_positive:
         raise RuntimeError(f"cannot show the product is nonnegative at the optimum: {flip}")
-    h_u = sp.expand(fit.subs(t, u) + weight * 2 * u)
-    branch_steps, u0, u_star = _nonnegative_quadratic_minimiser(h_u, u, parameter, names)
+    h_z = sp.expand(fit + weight * 2 * z)
+    branch_steps, z0, z_star = _nonnegative_quadratic_minimiser(h_z, z, parameter, names)
+    xl, yl, zl = sp.latex(x), sp.latex(y), sp.latex(z)
     steps = [
-        Step(title, show_eq(label("f(%s, %s)" % (x.name, y.name)), objective)),
-        Step(f"For a fixed product $t = {x.name} {y.name}$ the penalty is smallest at "
-             f"${x.name}^2 = {y.name}^2 = |t|$ (balance), where it equals $2|t|$.",
-             show_eq(label("h(t)"), h)),
+        Step(title, show_eq(label(f"f({xl}, {yl})"), objective)),
+        Step(f"For a fixed product ${zl} = {xl} {yl}$ the penalty is smallest at "
+             f"${xl}^2 = {yl}^2 = |{zl}|$ (balance), where it equals $2|{zl}|$.",
+             show_eq(label(f"h({zl})"), h)),
         Step("Flipping the sign of a positive product only raises the loss, so "
-             "$t \\ge 0$ at the optimum.",
-             show_eq(label("h(-t) - h(t)"), flip)),
-        Step(f"So with $u = {x.name}^2 = {y.name}^2 = t \\ge 0$ minimise a convex quadratic.",
-             show_eq(label("h(u)"), h_u)),
+             f"${zl} \\ge 0$ at the optimum.",
+             show_eq(label(f"h(-{zl}) - h({zl})"), flip)),
+        Step(f"So with ${xl}^2 = {yl}^2 = {zl} \\ge 0$ minimise a convex quadratic.",
+             show_eq(label(f"h({zl})"), h_z)),
         *branch_steps,
     ]
     return steps, {"objective": objective, "balanced_objective": h, "flip": flip,
-                   "reduced_objective": h_u, "u": u, "stationary_point": u0,
-                   "threshold": u_star}
+                   "reduced_objective": h_z, z.name: z, "stationary_point": z0,
+                   "threshold": z_star}
 
 
 def factor_penalty_direction() -> Derivation:
     r"""Derive the minimiser of objective (2) along one direction: soft-thresholding.
 
-    A derivation, used in ``chapters/factor_penalty.md``. Minimises
-    :math:`f(p, q) = (\sigma - p q)^2 + \lambda (p^2 + q^2)`: the balance
-    :math:`p^2 = q^2 = |t|` at fixed product (:func:`fixed_product_balance`),
-    the sign argument (:math:`t \ge 0`), then the convex quadratic
-    :math:`(\sigma - u)^2 + 2\lambda u` over :math:`u \ge 0` with both branches
-    derived: :math:`u^* = \sigma - \lambda` if :math:`\sigma > \lambda`, and
-    :math:`u^* = 0` if :math:`\sigma \le \lambda`; together
-    :math:`u^* = (\sigma - \lambda)_+`.
+    A derivation, used in ``chapters/factor_penalty.md``, in the chapter's
+    letters: the factors :math:`\alpha, \beta` and their product :math:`z`.
+    Minimises
+    :math:`f(\alpha, \beta) = (\sigma - \alpha\beta)^2 + \lambda (\alpha^2 + \beta^2)`:
+    the balance :math:`\alpha^2 = \beta^2 = |z|` at fixed product
+    (:func:`fixed_product_balance`), the sign argument (:math:`z \ge 0`), then
+    the convex quadratic :math:`(\sigma - z)^2 + 2\lambda z` over :math:`z \ge 0`
+    with both branches derived: :math:`z^* = \sigma - \lambda` if
+    :math:`\sigma > \lambda`, and :math:`z^* = 0` if :math:`\sigma \le \lambda`;
+    together :math:`z^* = (\sigma - \lambda)_+`.
 
     Returns
     -------
     Derivation
         ``result``: ``sigma``, ``lam``, ``objective``, ``balanced_objective``
-        (``h(t)``), ``flip`` (``h(-t) - h(t)`` for ``t > 0``),
-        ``reduced_objective`` (``h(u)``), ``u``, ``stationary_point``,
-        ``threshold`` (:math:`\max(\sigma - \lambda, 0)`, the optimal
-        :math:`p^2 = q^2 = pq`) and ``p``, ``q`` (its square root).
+        (``h(z)``), ``flip`` (``h(-z) - h(z)`` for ``z > 0``),
+        ``reduced_objective`` (``h(z)`` on ``z >= 0``), ``z``,
+        ``stationary_point``, ``threshold`` (:math:`\max(\sigma - \lambda, 0)`,
+        the optimal :math:`\alpha^2 = \beta^2 = \alpha\beta`) and ``alpha``,
+        ``beta`` (its square root).
     """
-    p, q = sp.symbols("p q", real=True)
-    t = sp.Symbol("t", real=True)
+    alpha, beta = sp.symbols("alpha beta", real=True)
+    z = sp.Symbol("z", real=True)
     steps, result = _penalised_direction(
         "Along one direction objective (2) penalises both factors.",
-        (SIGMA - t) ** 2, LAMBDA, p, q, LAMBDA,
+        (SIGMA - z) ** 2, LAMBDA, alpha, beta, z, LAMBDA,
         ("$\\sigma > \\lambda$", "$\\sigma \\le \\lambda$"))
     root = sp.sqrt(result["threshold"])
     steps.append(Step("The factors are the square roots: singular values below $\\lambda$ "
                       "are cut, the others shrunk by $\\lambda$.",
-                      sp.Tuple(show_eq(label("p^*"), root), show_eq(label("q^*"), root))))
-    result.update({"sigma": SIGMA, "lam": LAMBDA, "p": root, "q": root})
+                      sp.Tuple(show_eq(label("\\alpha^*"), root),
+                               show_eq(label("\\beta^*"), root))))
+    result.update({"sigma": SIGMA, "lam": LAMBDA, "alpha": root, "beta": root})
     return Derivation("Objective (2), one direction", tuple(steps), result)
 
 
@@ -228,21 +239,22 @@ def weight_decay_direction() -> Derivation:
     A derivation, used in ``chapters/factor_penalty.md``. The variant
     :math:`\|X - X A B^\top\|^2 + \lambda(\|A\|^2 + \|B\|^2)` decouples into
     :math:`f(a, b) = \sigma^2 (1 - a b)^2 + \lambda (a^2 + b^2)`. The same route
-    as :func:`factor_penalty_direction` gives the balance :math:`a^2 = b^2`
-    (so :math:`a = b` up to a common sign) and
-    :math:`a^2 = (1 - \lambda/\sigma^2)_+`, both branches derived.
+    as :func:`factor_penalty_direction`, with the product :math:`w = ab`, gives
+    the balance :math:`a^2 = b^2` (so :math:`a = b` up to a common sign) and
+    :math:`a^2 = w^* = (1 - \lambda/\sigma^2)_+`, both branches derived.
 
     Returns
     -------
     Derivation
-        ``result``: as :func:`factor_penalty_direction`, with ``threshold``
-        the optimal :math:`a^2 = b^2 = ab` and ``a``, ``b`` its square root.
+        ``result``: as :func:`factor_penalty_direction`, with ``w`` in place of
+        ``z``, ``threshold`` the optimal :math:`a^2 = b^2 = ab` and ``a``, ``b``
+        its square root.
     """
     a, b = sp.symbols("a b", real=True)
-    t = sp.Symbol("t", real=True)
+    w = sp.Symbol("w", real=True)
     steps, result = _penalised_direction(
         "Along one direction the weight-decay variant penalises $a$ and $b$ themselves.",
-        SIGMA**2 * (1 - t) ** 2, LAMBDA, a, b, LAMBDA,
+        SIGMA**2 * (1 - w) ** 2, LAMBDA, a, b, w, LAMBDA,
         ("$\\sigma^2 > \\lambda$", "$\\sigma^2 \\le \\lambda$"))
     root = sp.sqrt(result["threshold"])
     steps.append(Step("The factors are equal, the square root of the threshold.",
@@ -259,7 +271,7 @@ def factor_penalty_closed_form_check(a_squared: Any = None, b_squared: Any = Non
     ``B = V \dMat(b)`` share the right singular vectors of ``X`` is the
     chapter's theorem (proved there with von Neumann's trace inequality), and
     is taken here as given. Under that structure ``X A = U \dMat(\sigma a)``,
-    so one direction has :math:`p = \sigma a` and :math:`q = b`; sympy solves
+    so one direction has :math:`\alpha = \sigma a` and :math:`\beta = b`; sympy solves
     :math:`\sigma a = \sqrt{(\sigma - \lambda)_+}` and
     :math:`b = \sqrt{(\sigma - \lambda)_+}` (the minimiser of
     :func:`factor_penalty_direction`) for ``a`` and ``b``, and checks that
@@ -287,7 +299,7 @@ def factor_penalty_closed_form_check(a_squared: Any = None, b_squared: Any = Non
         ``singular_value`` (:math:`\sigma a b`).
     """
     direction = factor_penalty_direction()
-    root = direction["p"]
+    root = direction["alpha"]
     a_sym = sp.Symbol("a", positive=True)
     b_sym = sp.Symbol("b", positive=True)
     a = sp.solve(sp.Eq(SIGMA * a_sym, root), a_sym)
@@ -308,10 +320,10 @@ def factor_penalty_closed_form_check(a_squared: Any = None, b_squared: Any = Non
     singular_value = sp.simplify(SIGMA * a * b)
     steps = (
         Step("Taken from the theorem, not derived here: $A = V \\dMat(a)$, $B = V \\dMat(b)$, "
-             "so $X A = U \\dMat(\\sigma a)$ and one direction has $p = \\sigma a$, $q = b$; "
-             "its minimiser is",
-             sp.Tuple(show_eq(label("p^*"), root), show_eq(label("q^*"), root))),
-        Step("Solve $\\sigma a = p^*$ and $b = q^*$.",
+             "so $X A = U \\dMat(\\sigma a)$ and one direction has $\\alpha = \\sigma a$, "
+             "$\\beta = b$; its minimiser is",
+             sp.Tuple(show_eq(label("\\alpha^*"), root), show_eq(label("\\beta^*"), root))),
+        Step("Solve $\\sigma a = \\alpha^*$ and $b = \\beta^*$.",
              sp.Tuple(show_eq("a", a), show_eq("b", b))),
         Step("Their squares, which on both branches "
              + ("equal" if matches else "do NOT equal")
@@ -382,47 +394,51 @@ def factor_penalty_balance() -> Derivation:
 
     A derivation, used in ``chapters/factor_penalty.md``. Rescaling column j
     of ``X A`` by ``d`` and of ``B`` by ``1/d`` keeps the product but turns that
-    column's penalty into :math:`u x + y/u` with :math:`u = d^2`,
-    :math:`x = \|(XA)_{:j}\|^2`, :math:`y = \|B_{:j}\|^2`. Solving the
-    derivative gives :math:`u^* = \sqrt{y/x}`; there the two terms are equal
-    (:math:`u x = y/u = \sqrt{xy}`, the balance), and the change from ``d = 1``
-    factors as :math:`(u - 1)(u x - y)/u`: zero only for ``u = 1`` or ``u = y/x``
-    (the rescaling that swaps the two norms), so every other diagonal gauge
-    changes the penalty, and the balanced column (``x = y``) is its minimum.
+    column's penalty into :math:`c(\rho) = \rho x + y/\rho` with
+    :math:`\rho = d^2`, :math:`x = \|(XA)_{:j}\|^2`, :math:`y = \|B_{:j}\|^2`.
+    Solving the derivative gives :math:`\rho^* = \sqrt{y/x}`; there the two
+    terms are equal (:math:`\rho x = y/\rho = \sqrt{xy}`, the balance), and the
+    change from ``d = 1`` factors as :math:`(\rho - 1)(\rho x - y)/\rho`: zero
+    only for :math:`\rho = 1` or :math:`\rho = y/x` (the rescaling that swaps
+    the two norms), so every other diagonal gauge changes the penalty, and the
+    balanced column (``x = y``) is its minimum.
 
     Returns
     -------
     Derivation
-        ``result``: ``u``, ``x``, ``y``, ``penalty``, ``minimiser``,
+        ``result``: ``rho``, ``x``, ``y``, ``penalty``, ``minimiser``,
         ``second_derivative``, ``user_term``, ``item_term`` (the two terms at
         the minimiser), ``minimum`` and ``change`` (factored).
     """
-    u, x, y = sp.symbols("u x y", positive=True)
-    penalty = u * x + y / u
-    du = sp.diff(penalty, u)
-    solutions = sp.solve(sp.Eq(du, 0), u)
+    rho, x, y = sp.symbols("rho x y", positive=True)
+    penalty = rho * x + y / rho
+    d_rho = sp.diff(penalty, rho)
+    solutions = sp.solve(sp.Eq(d_rho, 0), rho)
     if len(solutions) != 1:
         raise RuntimeError(f"expected one stationary point, got {solutions}")
-    u_star = solutions[0]
-    d2 = sp.simplify(sp.diff(penalty, u, 2).subs(u, u_star))
-    user_term = sp.simplify(u_star * x)
-    item_term = sp.simplify(y / u_star)
-    minimum = sp.simplify(penalty.subs(u, u_star))
-    change = sp.factor(penalty - penalty.subs(u, 1))
+    rho_star = solutions[0]
+    d2 = sp.simplify(sp.diff(penalty, rho, 2).subs(rho, rho_star))
+    user_term = sp.simplify(rho_star * x)
+    item_term = sp.simplify(y / rho_star)
+    minimum = sp.simplify(penalty.subs(rho, rho_star))
+    change = sp.factor(penalty - penalty.subs(rho, 1))
     steps = (
         Step("Rescale one latent column by $d$ on the user side and $1/d$ on the item side; "
-             "with $u = d^2$ the penalty of that column is", show_eq(label("P(u)"), penalty)),
-        Step("Differentiate and solve for $u > 0$.", show_eq(label("u^*"), u_star)),
+             "with $\\rho = d^2$ the penalty of that column is",
+             show_eq(label("c(\\rho)"), penalty)),
+        Step("Differentiate and solve for $\\rho > 0$.", show_eq(label("\\rho^*"), rho_star)),
         Step("The second derivative there is positive.", sp.Gt(d2, 0, evaluate=False)),
         Step("At the optimum the two terms are equal: the balance.",
-             sp.Tuple(show_eq(label("u^* x"), user_term), show_eq(label("y / u^*"), item_term))),
-        Step("The smallest penalty.", show_eq(label("P(u^*)"), minimum)),
-        Step("The change from $d = 1$ factors; it vanishes only if $u = 1$ or $u x = y$.",
-             show_eq(label("P(u) - P(1)"), change)),
+             sp.Tuple(show_eq(label("\\rho^* x"), user_term),
+                      show_eq(label("y / \\rho^*"), item_term))),
+        Step("The smallest penalty.", show_eq(label("c(\\rho^*)"), minimum)),
+        Step("The change from $d = 1$ factors; it vanishes only if $\\rho = 1$ or "
+             "$\\rho x = y$.",
+             show_eq(label("c(\\rho) - c(1)"), change)),
     )
     return Derivation(
         "Objective (2) fixes the scale: balance", steps,
-        {"u": u, "x": x, "y": y, "penalty": penalty, "minimiser": u_star,
+        {"rho": rho, "x": x, "y": y, "penalty": penalty, "minimiser": rho_star,
          "second_derivative": d2, "user_term": user_term, "item_term": item_term,
          "minimum": minimum, "change": change},
     )
@@ -433,70 +449,71 @@ def factor_penalty_vs_product_family() -> Derivation:
 
     A derivation, used in ``chapters/factor_penalty.md``. Along one direction a
     member of the family of (1) with diagonal gauge ``d`` has squared column
-    norms :math:`\sigma^2 s\,u` (users, the rows of ``X A D``) and :math:`s/u`
-    (items, the rows of ``B D^{-1}``), where :math:`u = d^2` and
+    norms :math:`\sigma^2 s\,\rho` (users, the rows of ``X A D``) and :math:`s/\rho`
+    (items, the rows of ``B D^{-1}``), where :math:`\rho = d^2` and
     :math:`s = \sigma^2/(\sigma^2 + \lambda_1)`. Imposing the balance of
-    objective (2) (equal norms) and solving gives :math:`u = 1/\sigma`, with
+    objective (2) (equal norms) and solving gives :math:`\rho = 1/\sigma`, with
     the weight :math:`\sigma s` on both sides, while (2) itself gives a kept
     direction the weight :math:`\sigma - \lambda_2` (from
     :func:`factor_penalty_direction`); the derivative of their ratio in
     :math:`\sigma` is not identically zero, so the directions are weighted
-    differently. Solving instead for the gauge that reproduces the item
-    columns of (2), :math:`1/u = (\sigma - \lambda_2)/s`, leaves the user
+    differently (so the cosines generally differ). Solving instead for the
+    gauge that reproduces the item columns of (2),
+    :math:`1/\rho = (\sigma - \lambda_2)/s`, leaves the user
     columns off by the square of the ratio of the two products' singular
     values, :math:`\sigma s / (\sigma - \lambda_2)`.
 
     Returns
     -------
     Derivation
-        ``result``: ``sigma``, ``lam1``, ``lam2``, ``u``, ``shrinkage`` (``s``),
-        ``user_norm2``, ``item_norm2``, ``balanced_gauge`` (:math:`u`),
+        ``result``: ``sigma``, ``lam1``, ``lam2``, ``rho``, ``shrinkage`` (``s``),
+        ``user_norm2``, ``item_norm2``, ``balanced_gauge`` (:math:`\rho`),
         ``balanced_weight``, ``factor_weight``, ``weight_ratio``
         (:math:`w_2 / w_{bal}`), ``ratio_derivative``,
-        ``item_matching_inverse_gauge`` (:math:`1/u`), ``user_mismatch``
+        ``item_matching_inverse_gauge`` (:math:`1/\rho`), ``user_mismatch``
         (user column norm of that member over that of (2)), ``product_ratio``
         and ``mismatch_is_product_ratio_squared`` (bool).
     """
     lam1 = sp.Symbol("lambda_1", positive=True)
     lam2 = sp.Symbol("lambda_2", positive=True)
-    u = sp.Symbol("u", positive=True)
-    v = sp.Symbol("v", positive=True)  # 1/u
+    rho = sp.Symbol("rho", positive=True)
+    v = sp.Symbol("v", positive=True)  # 1/rho
     s = SIGMA**2 / (SIGMA**2 + lam1)
-    user = SIGMA**2 * s * u
-    item = s / u
-    balanced = sp.solve(sp.Eq(user, item), u)
+    user = SIGMA**2 * s * rho
+    item = s / rho
+    balanced = sp.solve(sp.Eq(user, item), rho)
     if len(balanced) != 1:
         raise RuntimeError(f"expected one balanced gauge, got {balanced}")
-    u_bal = balanced[0]
-    weight_bal = sp.factor(sp.simplify(user.subs(u, u_bal)))
+    rho_bal = balanced[0]
+    weight_bal = sp.factor(sp.simplify(user.subs(rho, rho_bal)))
     direction = factor_penalty_direction()
     weight_2 = direction["stationary_point"].subs(direction["lam"], lam2)  # a kept direction
     ratio = sp.simplify(weight_2 / weight_bal)
     ratio_derivative = sp.factor(sp.diff(ratio, SIGMA))
     if not certainly_nonzero(ratio_derivative):
         raise RuntimeError(f"cannot show the weight ratio varies with sigma: {ratio_derivative}")
-    matching = sp.solve(sp.Eq(item.subs(u, 1 / v), weight_2), v)
+    matching = sp.solve(sp.Eq(item.subs(rho, 1 / v), weight_2), v)
     if len(matching) != 1:
         raise RuntimeError(f"expected one item-matching gauge, got {matching}")
     v_item = weight_2 * sp.factor(matching[0] / weight_2)  # the kept weight, factored out
-    mismatch = sp.factor(sp.simplify(user.subs(u, 1 / v_item) / weight_2))
+    mismatch = sp.factor(sp.simplify(user.subs(rho, 1 / v_item) / weight_2))
     product_ratio = SIGMA * s / weight_2
     squared = sp.simplify(mismatch - product_ratio**2) == 0
     steps = (
         Step("A member of the family of objective (1) with gauge $d$, one direction, "
-             "$u = d^2$: the squared norms of the user and item columns.",
+             "$\\rho = d^2$: the squared norms of the user and item columns.",
              sp.Tuple(show_eq(label("\\|(XAD)_i\\|^2"), user),
                       show_eq(label("\\|(BD^{-1})_i\\|^2"), item))),
-        Step("Impose the balance of objective (2), equal norms, and solve for $u$.",
-             show_eq(label("u_{\\mathrm{bal}}"), u_bal)),
+        Step("Impose the balance of objective (2), equal norms, and solve for $\\rho$.",
+             show_eq(label("\\rho_{\\mathrm{bal}}"), rho_bal)),
         Step("Both columns then carry the weight", show_eq(label("w_{\\mathrm{bal}}"), weight_bal)),
         Step("Objective (2) itself gives a kept direction, $\\sigma > \\lambda_2$, the weight",
              show_eq(label("w_2"), weight_2)),
         Step("The ratio of the two weights changes with $\\sigma$: the directions are "
-             "weighted differently, so the cosines differ.",
+             "weighted differently, so the cosines generally differ.",
              show_eq(label("\\frac{d}{d\\sigma} \\frac{w_2}{w_{\\mathrm{bal}}}"), ratio_derivative)),
         Step("Instead solve for the gauge whose item columns are those of (2).",
-             show_eq(label("1 / u_{\\mathrm{item}}"), v_item)),
+             show_eq(label("1 / \\rho_{\\mathrm{item}}"), v_item)),
         Step("The user columns are then off by a factor, "
              + ("the square" if squared else "NOT the square")
              + " of the ratio of the two products' singular values $\\sigma s$ and "
@@ -505,8 +522,8 @@ def factor_penalty_vs_product_family() -> Derivation:
     )
     return Derivation(
         "Objective (2) against the family of objective (1)", steps,
-        {"sigma": SIGMA, "lam1": lam1, "lam2": lam2, "u": u, "shrinkage": s,
-         "user_norm2": user, "item_norm2": item, "balanced_gauge": u_bal,
+        {"sigma": SIGMA, "lam1": lam1, "lam2": lam2, "rho": rho, "shrinkage": s,
+         "user_norm2": user, "item_norm2": item, "balanced_gauge": rho_bal,
          "balanced_weight": weight_bal, "factor_weight": weight_2, "weight_ratio": ratio,
          "ratio_derivative": ratio_derivative, "item_matching_inverse_gauge": v_item,
          "user_mismatch": mismatch, "product_ratio": product_ratio,
