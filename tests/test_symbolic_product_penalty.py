@@ -140,3 +140,12 @@ def test_low_rank_row_norms():
         assert abs(norms[1] - abs(math.sin(value))) < 1e-12
         off = float(d["cosines"][0, 1].subs(theta, value))
         assert off == pytest.approx(math.copysign(1.0, math.sin(value) * math.cos(value)))
+
+
+def test_low_rank_cosines_are_derived_as_signs():
+    d = default("low_rank_row_norms")
+    theta = d["theta"]
+    assert d["cosine_signs"][0, 1] == sp.sign(sp.sin(theta)) * sp.sign(sp.cos(theta))
+    for value, expected in ((sp.pi / 3, 1), (2 * sp.pi / 3, -1)):
+        assert sp.simplify(d["cosines"][0, 1].subs(theta, value)) == expected
+        assert d["cosine_signs"][0, 1].subs(theta, value) == expected

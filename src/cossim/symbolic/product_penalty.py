@@ -410,22 +410,27 @@ def low_rank_row_norms() -> Derivation:
     Returns
     -------
     Derivation
-        ``result``: ``theta``, ``V_k``, ``row_norms`` (tuple), ``cosines`` and
-        ``example`` (the row norms at ``theta = pi/3``).
+        ``result``: ``theta``, ``V_k``, ``row_norms`` (tuple), ``cosines``,
+        ``cosine_signs`` (the same matrix written with ``sign``) and ``example``
+        (the row norms at ``theta = pi/3``).
     """
     V_k = rotation_matrix()[:, 0]
     norms = tuple(row_norms(V_k))
     cosines = cosine_matrix(V_k, simplify=False)
     example = tuple(sp.simplify(n.subs(THETA, sp.pi / 3)) for n in norms)
+    # x / |x| = sign(x): the off-diagonal entry is a product of two signs.
+    signs = cosines.applyfunc(lambda entry: entry.rewrite(sp.sign))
     steps = (
         Step("Keep one column of the rotation: $V_k$ for $p = 2$, $k = 1$.", show_eq("V_k", V_k)),
-        Step("The row norms are not 1.", sp.Tuple(*norms)),
+        Step("The row norms are not 1 (for $\\theta$ not a multiple of $\\pi/2$).", sp.Tuple(*norms)),
         Step("For example at $\\theta = \\pi/3$.", sp.Tuple(*example)),
-        Step("The item-item cosine matrix has only entries $\\pm 1$.",
-             show_eq(CosSim(label("V_k")), cosines)),
+        Step("The item-item cosine matrix.", show_eq(CosSim(label("V_k")), cosines)),
+        Step("With $x / |x| = \\operatorname{sign}(x)$ its entries are $\\pm 1$ (undefined where "
+             "$\\theta$ is a multiple of $\\pi/2$ and a row is zero).",
+             show_eq(CosSim(label("V_k")), signs)),
     )
     return Derivation(
         "Low rank: the rows of $V_k$ are not unit vectors", steps,
         {"theta": THETA, "V_k": V_k, "row_norms": norms, "cosines": cosines,
-         "example": example},
+         "cosine_signs": signs, "example": example},
     )
